@@ -1,0 +1,21 @@
+"""Errors with messages meant for people: one line that names the problem."""
+
+
+class GenerationError(Exception):
+    """Base class; the CLI prints `error: <message>` and exits 1 for these."""
+
+
+class ModelNotFoundError(GenerationError):
+    """A model path, GGUF file or hub id that is not there (or not in the local cache)."""
+
+
+class InvalidModelError(GenerationError):
+    """Something is there but cannot be loaded as a model (a corrupt GGUF, a bad config)."""
+
+
+class DatasetError(GenerationError):
+    """Training or evaluation data that cannot be used (empty, wrong shape)."""
+
+
+class CancelledError(GenerationError):
+    """Raised where a caller asked to stop and there is nothing to return."""

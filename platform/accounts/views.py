@@ -1,0 +1,39 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from accounts import services
+from accounts.permissions import require
+from accounts.selectors import workspace_members
+
+
+@login_required
+@require_POST
+def workspace_switch(request):
+    try:
+        workspace_id = int(request.POST.get("workspace", ""))
+    except ValueError:
+        workspace_id = None
+    membership = services.workspace_switch(request=request, workspace_id=workspace_id)
+    messages.success(request, f"Now working in {membership.workspace.name}.")
+    target = request.POST.get("next") or "dashboard"
+    if not url_has_allowed_host_and_scheme(target, {request.get_host()}) and target != "dashboard":
+        target = "dashboard"
+    return redirect(target)
+
+
+@login_required
+@require("members.view")
+def members(request):
+    return render(
+        request,
+        "accounts/members.html",
+        {"members": workspace_members(request.workspace)},
+    )
+
+
+@login_required
+def profile(request):
+    return render(request, "accounts/profile.html")

@@ -1,0 +1,20 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from accounts import api as accounts_api
+
+api_patterns = [
+    path("workspaces/", accounts_api.WorkspaceListApi.as_view(), name="workspace-list"),
+    path("workspaces/<int:pk>/", accounts_api.WorkspaceDetailApi.as_view(), name="workspace-detail"),
+    path("members/", accounts_api.MemberListApi.as_view(), name="member-list"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/", include(api_patterns)),
+    path("accounts/", include("accounts.urls")),
+    path("", include("core.urls")),
+]

@@ -1,0 +1,38 @@
+import os
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+
+def wait_for_redis(url: str, timeout: float = 15.0) -> None:
+    """The cluster keeps its statistics in the Redis cache; wait for it at start-up."""
+    import redis
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            redis.Redis.from_url(url).ping()
+            return
+        except redis.RedisError as exc:
+            if time.monotonic() > deadline:
+                raise CommandError(f"Redis at {url} did not answer within {timeout:.0f} s: {exc}")
+            time.sleep(0.2)
+
+
+class Command(BaseCommand):
+    help = (
+        "Run one django-q2 worker cluster with a heartbeat for /healthz. Choose the cluster with "
+        "Q_CLUSTER_NAME (generation or training)."
+    )
+
+    def handle(self, *args, **options):
+        from core.heartbeat import run_cluster_with_heartbeat
+
+        cluster = os.environ.get("Q_CLUSTER_NAME") or settings.Q_CLUSTER["name"]
+        if cluster not in settings.WORKER_CLUSTERS:
+            known = ", ".join(settings.WORKER_CLUSTERS)
+            raise CommandError(f"Q_CLUSTER_NAME={cluster!r} is not a known cluster; use one of {known}")
+        wait_for_redis(settings.REDIS_URL)
+        self.stdout.write(f"Starting the {cluster} worker cluster")
+        run_cluster_with_heartbeat(cluster=cluster, interval=settings.WORKER_HEARTBEAT_SECONDS)

@@ -1,0 +1,33 @@
+"""The product's sections, as the navigation shows them. Each later feature fills its page."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Section:
+    slug: str
+    title: str
+    group: str | None
+    summary: str
+    empty: str
+
+
+SECTIONS = [
+    Section("write", "Write", None, "Start a draft from a template, a free prompt or a text to rewrite.",
+            "No drafts yet. Drafting arrives with the Write step: pick a template and a style, and watch the text stream in."),
+    Section("review", "Review", None, "Drafts waiting for an editor: diff, comments, approve or request changes.",
+            "Nothing to review. Drafts sent for review will queue here."),
+    Section("prompts", "Prompts", "Library", "Prompt templates with variables, versioned.",
+            "No prompt templates yet."),
+    Section("styles", "Styles", "Library", "Style profiles: a brand or classroom voice.",
+            "No style profiles yet."),
+    Section("datasets", "Datasets", "Library", "Example texts to fine-tune on.",
+            "No datasets yet."),
+    Section("models", "Models", None, "Base models and fine-tuned versions available to this workspace.",
+            "Only the bundled default model so far."),
+    Section("training", "Training", None, "Fine-tuning runs: progress, metrics, checkpoints.",
+            "No training runs yet."),
+    Section("published", "Published", None, "Approved articles, published or scheduled.",
+            "Nothing published yet."),
+]
+SECTIONS_BY_SLUG = {section.slug: section for section in SECTIONS}

@@ -1,0 +1,38 @@
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, JsonResponse
+from django.shortcuts import render
+
+from accounts.permissions import require
+from core.health import system_health, workers_health
+from core.sections import SECTIONS, SECTIONS_BY_SLUG
+
+
+@login_required
+@require("workspace.view")
+def dashboard(request):
+    return render(
+        request,
+        "core/dashboard.html",
+        {
+            "sections": SECTIONS,
+            "workers": workers_health(),
+            "default_model": settings.INKSTONE_DEFAULT_MODEL,
+        },
+    )
+
+
+@login_required
+@require("workspace.view")
+def section(request, slug: str):
+    try:
+        current = SECTIONS_BY_SLUG[slug]
+    except KeyError:
+        raise Http404(f"No section {slug!r}.")
+    return render(request, "core/section.html", {"section": current})
+
+
+async def healthz(request):
+    """Database, channel layer (round trip) and workers; HTTP 503 when any of them is down."""
+    healthy, report = await system_health()
+    return JsonResponse(report, status=200 if healthy else 503)

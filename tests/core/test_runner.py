@@ -1,0 +1,72 @@
+"""`make run`'s process runner: the whole stack, then a killed worker cluster."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+from django.db import connection
+
+from tests.support import child_env, descendants, free_port
+
+
+def fetch(url: str) -> tuple[int, dict]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_run_serves_site_and_reports_killed_workers(tmp_path):
+    from tests.support import ROOT
+
+    port = free_port()
+    env = child_env(
+        connection.settings_dict, INKSTONE_PORT=str(port),
+        INKSTONE_WORKER_HEARTBEAT_SECONDS="0.5", INKSTONE_WORKER_STALE_SECONDS="3",
+    )
+    processes = [] if "REDIS_URL" in os.environ else ["redis"]
+    runner = subprocess.Popen(
+        [sys.executable, "-m", "core.runner", *processes, "web", "generation", "training"],
+        cwd=ROOT, env=env, stdout=open(tmp_path / "run.log", "wb"), stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}/healthz"
+    try:
+        status, report = None, None
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and status != 200:
+            try:
+                status, report = fetch(url)
+            except (urllib.error.URLError, ConnectionError):
+                pass
+            time.sleep(0.5)
+        assert status == 200, (tmp_path / "run.log").read_text()[-3000:]
+
+        # kill -9 every worker process of this run, parents and children alike
+        pids = [pid for pid, args in descendants(runner.pid) if "manage.py worker" in args]
+        assert pids
+        for pid in pids:
+            os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        workers_up = True
+        while time.monotonic() < deadline and workers_up:
+            status, report = fetch(url)
+            workers_up = any(w["ok"] for w in report["workers"].values())
+            time.sleep(0.5)
+        assert status == 503  # the site keeps serving and says the workers are down
+        assert not workers_up, report
+    finally:
+        os.killpg(runner.pid, signal.SIGINT)
+        try:
+            runner.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(runner.pid, signal.SIGKILL)
+    assert runner.returncode is not None
