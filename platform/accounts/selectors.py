@@ -21,7 +21,7 @@ def membership_for_request(user, *, requested: str | None, session_workspace_id)
         membership = memberships.filter(workspace_id=session_workspace_id).first()
         if membership is not None:
             return membership
-    return memberships.first()
+    return memberships.order_by("created_at", "id").first()  # the workspace joined first
 
 
 def workspace_members(workspace: Workspace):
