@@ -62,7 +62,7 @@ def make_member(db):
 
     def make(role="writer", workspace=None, username=None, password="correct horse 42"):
         counter["n"] += 1
-        workspace = workspace or workspace_create(name=f"Workspace {counter['n']}")
+        workspace = workspace or workspace_create(name=f"Workspace {counter['n']}", starter_content=False)
         user = User.objects.create_user(
             username=username or f"{role}{counter['n']}", password=password,
             email=f"{role}{counter['n']}@example.com",
@@ -77,14 +77,14 @@ def make_member(db):
 def workspace(db):
     from accounts.services import workspace_create
 
-    return workspace_create(name="Acme Marketing")
+    return workspace_create(name="Acme Marketing", starter_content=False)
 
 
 @pytest.fixture
 def other_workspace(db):
     from accounts.services import workspace_create
 
-    return workspace_create(name="Someone Else's Team")
+    return workspace_create(name="Someone Else's Team", starter_content=False)
 
 
 @pytest.fixture

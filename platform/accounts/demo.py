@@ -11,6 +11,7 @@ from django.db import transaction
 
 from accounts import services
 from accounts.models import Role, User, Workspace
+from accounts.signals import workspace_created
 
 DEMO_USERS = [("writer", Role.WRITER), ("editor", Role.EDITOR), ("admin", Role.ADMIN)]
 
@@ -51,11 +52,13 @@ def demo_bootstrap() -> DemoResult:
     password_file = Path(settings.DATA_DIR) / "demo-logins.json"
     passwords = demo_passwords(password_file)
     studio = Workspace.objects.filter(slug="demo-studio").first() or services.workspace_create(
-        name="Demo Studio", slug="demo-studio"
+        name="Demo Studio", slug="demo-studio", starter_content=False
     )
     classroom = Workspace.objects.filter(slug="classroom").first() or services.workspace_create(
-        name="Classroom", slug="classroom"
+        name="Classroom", slug="classroom", starter_content=False
     )
+    for workspace in (studio, classroom):  # the seeders add only what is missing
+        workspace_created.send(sender=Workspace, workspace=workspace)
     logins = []
     for username, role in DEMO_USERS:
         user, _ = User.objects.get_or_create(

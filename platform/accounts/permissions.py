@@ -21,6 +21,16 @@ ACTIONS: dict[str, Role] = {
     "workspace.switch": Role.WRITER,
     "members.view": Role.ADMIN,
     "members.manage": Role.ADMIN,
+    # Library. Writers write their own prompts; editors curate prompts and voices; admins own
+    # the training data.
+    "prompts.view": Role.WRITER,
+    "prompts.create": Role.WRITER,
+    "prompts.change_own": Role.WRITER,
+    "prompts.change_any": Role.EDITOR,
+    "styles.view": Role.WRITER,
+    "styles.manage": Role.EDITOR,
+    "datasets.view": Role.WRITER,
+    "datasets.manage": Role.ADMIN,
 }
 
 
@@ -34,7 +44,7 @@ def role_allows(role: str | None, action: str) -> bool:
     try:
         needed = ACTIONS[action]
     except KeyError:
-        raise ValueError(f"unknown action {action!r}; add it to accounts.permissions.ACTIONS")
+        raise ValueError(f"unknown action {action!r}; add it to accounts.permissions.ACTIONS") from None
     return ROLE_RANK[Role(role)] >= ROLE_RANK[needed]
 
 

@@ -3,11 +3,18 @@ from django.utils.text import slugify
 
 from accounts.models import Membership, Role, User, Workspace
 from accounts.permissions import check
+from accounts.signals import workspace_created
 
 
 @transaction.atomic
-def workspace_create(*, name: str, owner: User | None = None, slug: str | None = None) -> Workspace:
-    """Create a workspace; its owner (if any) becomes its first admin."""
+def workspace_create(
+    *, name: str, owner: User | None = None, slug: str | None = None, starter_content: bool = True
+) -> Workspace:
+    """Create a workspace; its owner (if any) becomes its first admin.
+
+    With `starter_content`, the apps add their examples in the same transaction, so a new team
+    can write and fine-tune at once.
+    """
     base = slugify(slug or name) or "workspace"
     candidate, n = base, 2
     while Workspace.objects.filter(slug=candidate).exists():
@@ -15,6 +22,8 @@ def workspace_create(*, name: str, owner: User | None = None, slug: str | None =
     workspace = Workspace.objects.create(name=name, slug=candidate)
     if owner is not None:
         Membership.objects.create(user=owner, workspace=workspace, role=Role.ADMIN)
+    if starter_content:
+        workspace_created.send(sender=Workspace, workspace=workspace)
     return workspace
 
 

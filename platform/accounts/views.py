@@ -7,6 +7,7 @@ from django.views.decorators.http import require_POST
 from accounts import services
 from accounts.permissions import require
 from accounts.selectors import workspace_members
+from accounts.tokens import api_token_create, api_token_revoke
 
 
 @login_required
@@ -36,4 +37,11 @@ def members(request):
 
 @login_required
 def profile(request):
-    return render(request, "accounts/profile.html")
+    new_key = None
+    if request.method == "POST":
+        if "revoke" in request.POST:
+            api_token_revoke(user=request.user, token_id=int(request.POST["revoke"]))
+            messages.success(request, "Token revoked: requests using it are refused from now on.")
+            return redirect("profile")
+        token, new_key = api_token_create(user=request.user, name=request.POST.get("name", ""))
+    return render(request, "accounts/profile.html", {"tokens": request.user.api_tokens.all(), "new_key": new_key})

@@ -8,6 +8,9 @@ api_patterns = [
     path("workspaces/", accounts_api.WorkspaceListApi.as_view(), name="workspace-list"),
     path("workspaces/<int:pk>/", accounts_api.WorkspaceDetailApi.as_view(), name="workspace-detail"),
     path("members/", accounts_api.MemberListApi.as_view(), name="member-list"),
+    path("", include("prompts.api_urls")),
+    path("", include("styles.api_urls")),
+    path("", include("corpora.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
 ]
@@ -16,5 +19,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
     path("accounts/", include("accounts.urls")),
+    path("prompts/", include("prompts.urls")),
+    path("styles/", include("styles.urls")),
+    path("datasets/", include("corpora.urls")),
     path("", include("core.urls")),
 ]

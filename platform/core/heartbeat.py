@@ -3,7 +3,6 @@
 import logging
 import os
 import socket
-import time
 
 from django.db import close_old_connections, connection
 from django.utils import timezone

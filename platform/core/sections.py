@@ -10,6 +10,7 @@ class Section:
     group: str | None
     summary: str
     empty: str
+    url_name: str = ""  # the feature's own page, once it has one
 
 
 SECTIONS = [
@@ -18,9 +19,9 @@ SECTIONS = [
     Section("review", "Review", None, "Drafts waiting for an editor: diff, comments, approve or request changes.",
             "Nothing to review. Drafts sent for review will queue here."),
     Section("prompts", "Prompts", "Library", "Prompt templates with variables, versioned.",
-            "No prompt templates yet."),
+            "No prompt templates yet.", "prompt_list"),
     Section("styles", "Styles", "Library", "Style profiles: a brand or classroom voice.",
-            "No style profiles yet."),
+            "No style profiles yet.", "style_list"),
     Section("datasets", "Datasets", "Library", "Example texts to fine-tune on.",
             "No datasets yet."),
     Section("models", "Models", None, "Base models and fine-tuned versions available to this workspace.",

@@ -28,7 +28,7 @@ def section(request, slug: str):
     try:
         current = SECTIONS_BY_SLUG[slug]
     except KeyError:
-        raise Http404(f"No section {slug!r}.")
+        raise Http404(f"No section {slug!r}.") from None
     return render(request, "core/section.html", {"section": current})
 
 

@@ -1,4 +1,3 @@
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 
@@ -44,10 +43,12 @@ def test_x_workspace_header_for_a_foreign_workspace_is_refused(make_member, work
 
 def test_token_auth(make_member, workspace):
     admin = make_member("admin", workspace)
-    token = Token.objects.create(user=admin)
+    from accounts.tokens import api_token_create
+
+    _, key = api_token_create(user=admin, name="test")
     client = APIClient()
     assert client.get("/api/members/").status_code in (401, 403)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     assert client.get("/api/members/").status_code == 200
 
 

@@ -16,7 +16,7 @@ def wait_for_redis(url: str, timeout: float = 15.0) -> None:
             return
         except redis.RedisError as exc:
             if time.monotonic() > deadline:
-                raise CommandError(f"Redis at {url} did not answer within {timeout:.0f} s: {exc}")
+                raise CommandError(f"Redis at {url} did not answer within {timeout:.0f} s: {exc}") from None
             time.sleep(0.2)
 
 

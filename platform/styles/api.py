@@ -1,0 +1,114 @@
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.generics import GenericAPIView, ListAPIView
+from rest_framework.response import Response
+
+from accounts.permissions import check_object
+from styles import services
+from styles.models import StyleProfile
+from styles.selectors import style_list
+
+
+class ParamsSerializer(serializers.Serializer):
+    temperature = serializers.FloatField(required=False)
+    top_p = serializers.FloatField(required=False)
+    top_k = serializers.IntegerField(required=False)
+    max_new_tokens = serializers.IntegerField(required=False)
+    repetition_penalty = serializers.FloatField(required=False)
+
+
+class StyleInput(serializers.Serializer):
+    name = serializers.CharField(max_length=120)
+    voice = serializers.CharField(required=False, allow_blank=True, default="")
+    audience = serializers.CharField(required=False, allow_blank=True, default="")
+    tone = serializers.CharField(required=False, allow_blank=True, default="")
+    reading_level = serializers.IntegerField(required=False, allow_null=True, default=None)
+    do_rules = serializers.CharField(required=False, allow_blank=True, default="")
+    dont_rules = serializers.CharField(required=False, allow_blank=True, default="")
+    banned_words = serializers.CharField(required=False, allow_blank=True, default="")
+    examples = serializers.CharField(required=False, allow_blank=True, default="")
+    default_params = ParamsSerializer(required=False, default=dict)
+    default_model = serializers.CharField(required=False, allow_blank=True, default="")
+    system_prompt_override = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class StyleOutput(serializers.ModelSerializer):
+    version = serializers.IntegerField(source="current.number")
+    voice = serializers.CharField(source="current.voice")
+    audience = serializers.CharField(source="current.audience")
+    tone = serializers.CharField(source="current.tone")
+    reading_level = serializers.IntegerField(source="current.reading_level", allow_null=True)
+    do_rules = serializers.CharField(source="current.do_rules")
+    dont_rules = serializers.CharField(source="current.dont_rules")
+    banned_words = serializers.CharField(source="current.banned_words")
+    examples = serializers.CharField(source="current.examples")
+    default_params = ParamsSerializer(source="current.params")
+    default_model = serializers.CharField(source="current.default_model")
+    system_prompt_override = serializers.CharField(source="current.system_prompt_override")
+    system_prompt = serializers.CharField(source="current.system_prompt", help_text="What generation uses.")
+
+    class Meta:
+        model = StyleProfile
+        fields = ["id", "name", "version", "voice", "audience", "tone", "reading_level", "do_rules",
+                  "dont_rules", "banned_words", "examples", "default_params", "default_model",
+                  "system_prompt_override", "system_prompt", "created_at", "updated_at"]
+
+
+def _input_fields(profile: StyleProfile) -> dict:
+    version = profile.current
+    return {"name": profile.name, **{name: getattr(version, name) for name in services.VERSIONED_FIELDS}}
+
+
+class StyleListApi(ListAPIView):
+    """Style profiles of the current workspace (`?search=`). Editors and admins create them."""
+
+    required_actions = {"POST": "styles.manage"}
+    required_action = "styles.view"
+    serializer_class = StyleOutput
+
+    def get_queryset(self):
+        return style_list(workspace=self.request.membership.workspace, search=self.request.query_params.get("search", ""))
+
+    @extend_schema(request=StyleInput, responses={201: StyleOutput})
+    def post(self, request):
+        data = StyleInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            profile = services.style_create(workspace=request.membership.workspace, user=request.user, **data.validated_data)
+        except services.StyleValidationError as exc:
+            raise ValidationError({field: [message] for field, message in exc.errors.items()}) from None
+        return Response(StyleOutput(profile).data, status=status.HTTP_201_CREATED)
+
+
+class StyleDetailApi(GenericAPIView):
+    """One style profile. PATCH saves a new version when anything but the name changes."""
+
+    required_actions = {"PATCH": "styles.manage", "DELETE": "styles.manage"}
+    required_action = "styles.view"
+    serializer_class = StyleOutput
+
+    def get_object(self):
+        profile = get_object_or_404(StyleProfile.objects.select_related("current"), pk=self.kwargs["pk"])
+        check_object(self.request.membership, profile, "styles.view")
+        return profile
+
+    def get(self, request, pk):
+        return Response(StyleOutput(self.get_object()).data)
+
+    @extend_schema(request=StyleInput, responses=StyleOutput)
+    def patch(self, request, pk):
+        profile = self.get_object()
+        data = StyleInput(data={**_input_fields(profile), **request.data})
+        data.is_valid(raise_exception=True)
+        try:
+            services.style_update(profile=profile, user=request.user, **data.validated_data)
+        except services.StyleValidationError as exc:
+            raise ValidationError({field: [message] for field, message in exc.errors.items()}) from None
+        return Response(StyleOutput(profile).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, pk):
+        services.style_delete(profile=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,39 @@
+from django import forms
+
+
+class StyleForm(forms.Form):
+    name = forms.CharField(max_length=120)
+    voice = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}), help_text="How the writing sounds, in a few sentences.")
+    audience = forms.CharField(required=False, max_length=300)
+    tone = forms.CharField(required=False, max_length=200)
+    reading_level = forms.CharField(required=False, label="Reading level (US grade)", widget=forms.NumberInput(attrs={"min": 1, "max": 16}))
+    do_rules = forms.CharField(required=False, label="Do", widget=forms.Textarea(attrs={"rows": 3}), help_text="One rule per line.")
+    dont_rules = forms.CharField(required=False, label="Don't", widget=forms.Textarea(attrs={"rows": 3}), help_text="One rule per line.")
+    banned_words = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), help_text="Comma-separated or one per line.")
+    examples = forms.CharField(required=False, label="Example passages", widget=forms.Textarea(attrs={"rows": 6}), help_text="Separate passages with a line holding only ---.")
+    temperature = forms.FloatField(initial=0.7, min_value=0, max_value=2, widget=forms.NumberInput(attrs={"step": "0.05"}))
+    top_p = forms.FloatField(initial=0.9, min_value=0.05, max_value=1, widget=forms.NumberInput(attrs={"step": "0.05"}))
+    max_new_tokens = forms.IntegerField(initial=400, min_value=1, max_value=4096)
+    repetition_penalty = forms.FloatField(initial=1.1, min_value=1, max_value=2, widget=forms.NumberInput(attrs={"step": "0.05"}))
+    default_model = forms.CharField(required=False, max_length=300, help_text="Blank: the workspace default model.")
+    system_prompt_override = forms.CharField(
+        required=False, label="System prompt", widget=forms.Textarea(attrs={"rows": 8}),
+        help_text="Leave blank to use the prompt generated from the fields above; write here to use your own.",
+    )
+
+    PARAM_FIELDS = ("temperature", "top_p", "max_new_tokens", "repetition_penalty")
+
+    def service_fields(self) -> dict:
+        data = dict(self.cleaned_data)
+        data["default_params"] = {name: data.pop(name) for name in self.PARAM_FIELDS}
+        return data
+
+    @classmethod
+    def initial_from(cls, profile) -> dict:
+        version = profile.current
+        initial = {name: getattr(version, name) for name in (
+            "voice", "audience", "tone", "reading_level", "do_rules", "dont_rules", "banned_words",
+            "examples", "default_model", "system_prompt_override")}
+        initial.update(version.params())
+        initial["name"] = profile.name
+        return initial

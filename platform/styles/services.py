@@ -1,0 +1,97 @@
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+
+from styles.models import DEFAULT_PARAMS, StyleProfile, StyleProfileVersion
+
+VERSIONED_FIELDS = (
+    "voice", "audience", "tone", "reading_level", "do_rules", "dont_rules", "banned_words",
+    "examples", "default_params", "default_model", "system_prompt_override",
+)
+
+
+class StyleValidationError(ValueError):
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors
+
+
+def _clean(fields: dict) -> dict:
+    """Normalise and check the versioned fields; errors are keyed by field name."""
+    from generation.streaming import GenerationParams
+
+    clean = {name: fields.get(name) for name in VERSIONED_FIELDS}
+    for name in ("voice", "audience", "tone", "do_rules", "dont_rules", "banned_words", "examples", "default_model", "system_prompt_override"):
+        clean[name] = (clean[name] or "").strip()
+    level = clean["reading_level"]
+    if level in ("", None):
+        clean["reading_level"] = None
+    else:
+        try:
+            clean["reading_level"] = int(level)
+        except (TypeError, ValueError):
+            raise StyleValidationError({"reading_level": f"{level!r} is not a whole number."}) from None
+        if not 1 <= clean["reading_level"] <= 16:
+            raise StyleValidationError({"reading_level": "Use a US grade level between 1 and 16."})
+    params = {**DEFAULT_PARAMS, **(clean["default_params"] or {})}
+    unknown = set(params) - {"temperature", "top_p", "top_k", "max_new_tokens", "repetition_penalty"}
+    if unknown:
+        raise StyleValidationError({"default_params": f"Unknown parameter(s): {', '.join(sorted(unknown))}."})
+    try:
+        GenerationParams(**params)
+    except (TypeError, ValueError) as exc:
+        raise StyleValidationError({"default_params": str(exc)}) from None
+    clean["default_params"] = params
+    return clean
+
+
+def _add_version(*, profile, fields, user, note) -> StyleProfileVersion:
+    number = (profile.versions.aggregate(n=Max("number"))["n"] or 0) + 1
+    version = StyleProfileVersion.objects.create(profile=profile, number=number, created_by=user, note=note, **fields)
+    profile.current = version
+    profile.save(update_fields=["current", "updated_at"])
+    return version
+
+
+def _check_name(*, workspace, name: str, exclude_pk=None) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise StyleValidationError({"name": "Give the style a name."})
+    if StyleProfile.objects.filter(workspace=workspace, name=name).exclude(pk=exclude_pk).exists():
+        raise StyleValidationError({"name": f"A style named {name!r} already exists in this workspace."})
+    return name
+
+
+@transaction.atomic
+def style_create(*, workspace, user, name: str, **fields) -> StyleProfile:
+    name = _check_name(workspace=workspace, name=name)
+    clean = _clean(fields)
+    try:
+        with transaction.atomic():
+            profile = StyleProfile.objects.create(workspace=workspace, name=name, created_by=user)
+    except IntegrityError:
+        raise StyleValidationError({"name": f"A style named {name!r} already exists in this workspace."}) from None
+    _add_version(profile=profile, fields=clean, user=user, note="Created")
+    return profile
+
+
+@transaction.atomic
+def style_update(*, profile: StyleProfile, user, name: str, note: str = "", **fields) -> StyleProfile:
+    profile.name = _check_name(workspace=profile.workspace, name=name, exclude_pk=profile.pk)
+    profile.save(update_fields=["name", "updated_at"])
+    clean = _clean(fields)
+    current = profile.current
+    if current is None or any(getattr(current, k) != v for k, v in clean.items()):
+        _add_version(profile=profile, fields=clean, user=user, note=note or "Edited")
+    return profile
+
+
+@transaction.atomic
+def style_restore(*, profile: StyleProfile, number: int, user) -> StyleProfileVersion:
+    old = profile.versions.get(number=number)
+    fields = {name: getattr(old, name) for name in VERSIONED_FIELDS}
+    return _add_version(profile=profile, fields=fields, user=user, note=f"Restored v{number}")
+
+
+@transaction.atomic
+def style_delete(*, profile: StyleProfile) -> None:
+    profile.delete()
