@@ -1,3 +1,5 @@
 """WebSocket routes under /ws/. Each feature adds its consumers here."""
 
-websocket_urlpatterns: list = []
+from articles.routing import websocket_urlpatterns as article_routes
+
+websocket_urlpatterns = [*article_routes]

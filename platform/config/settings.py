@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "prompts",
     "styles",
     "corpora",
+    "articles",
 ]
 
 MIDDLEWARE = [
@@ -210,6 +211,9 @@ WHITENOISE_USE_FINDERS = True
 
 MEDIA_ROOT = DATA_DIR / "uploads"
 INKSTONE_DEFAULT_MODEL = os.environ.get("INKSTONE_DEFAULT_MODEL", "default")
+INKSTONE_GENERATIONS_PER_MINUTE = int(os.environ.get("INKSTONE_GENERATIONS_PER_MINUTE", "20"))
+# A running generation whose worker has not touched it for this long is marked interrupted.
+INKSTONE_GENERATION_STALE_SECONDS = float(os.environ.get("INKSTONE_GENERATION_STALE_SECONDS", "20"))
 
 # --- Security (production) -----------------------------------------------------------------
 if not DEBUG:

@@ -22,5 +22,6 @@ urlpatterns = [
     path("prompts/", include("prompts.urls")),
     path("styles/", include("styles.urls")),
     path("datasets/", include("corpora.urls")),
+    path("write/", include("articles.urls")),
     path("", include("core.urls")),
 ]

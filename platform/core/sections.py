@@ -15,7 +15,7 @@ class Section:
 
 SECTIONS = [
     Section("write", "Write", None, "Start a draft from a template, a free prompt or a text to rewrite.",
-            "No drafts yet. Drafting arrives with the Write step: pick a template and a style, and watch the text stream in."),
+            "No drafts yet.", "write"),
     Section("review", "Review", None, "Drafts waiting for an editor: diff, comments, approve or request changes.",
             "Nothing to review. Drafts sent for review will queue here."),
     Section("prompts", "Prompts", "Library", "Prompt templates with variables, versioned.",

@@ -1,0 +1,40 @@
+from django import forms
+from django.conf import settings
+
+from prompts.models import PromptTemplate
+from styles.models import StyleProfile
+
+
+def model_choices() -> list[tuple[str, str]]:
+    """Models a writer may pick. Fine-tuned versions join this list with the training step."""
+    default = settings.INKSTONE_DEFAULT_MODEL
+    label = "SmolLM2-135M-Instruct (bundled)" if default == "default" else default
+    return [(default, label)]
+
+
+class DraftForm(forms.Form):
+    source = forms.ChoiceField(
+        choices=[("template", "From a template"), ("free", "Free prompt"), ("rewrite", "Rewrite a text")],
+        initial="template", widget=forms.RadioSelect,
+    )
+    title = forms.CharField(required=False, max_length=200, help_text="Optional: defaults to the template's name.")
+    template = forms.ModelChoiceField(queryset=PromptTemplate.objects.none(), required=False)
+    prompt = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}), label="Prompt")
+    rewrite_text = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 6}), label="Text to rewrite")
+    style = forms.ModelChoiceField(queryset=StyleProfile.objects.none(), required=False, empty_label="No style")
+    model = forms.ChoiceField(choices=())
+    variants = forms.IntegerField(min_value=1, max_value=4, initial=1)
+    temperature = forms.FloatField(required=False, min_value=0, max_value=2, widget=forms.NumberInput(attrs={"step": "0.05", "placeholder": "style default"}))
+    top_p = forms.FloatField(required=False, min_value=0.05, max_value=1, widget=forms.NumberInput(attrs={"step": "0.05", "placeholder": "style default"}))
+    max_new_tokens = forms.IntegerField(required=False, min_value=1, max_value=4096, widget=forms.NumberInput(attrs={"placeholder": "style default"}))
+    repetition_penalty = forms.FloatField(required=False, min_value=1, max_value=2, widget=forms.NumberInput(attrs={"step": "0.05", "placeholder": "style default"}))
+    seed = forms.IntegerField(required=False, min_value=0, help_text="Same seed, same text.")
+
+    PARAMS = ("temperature", "top_p", "max_new_tokens", "repetition_penalty")
+
+    def __init__(self, workspace, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["template"].queryset = PromptTemplate.objects.filter(workspace=workspace).select_related("current")
+        self.fields["style"].queryset = StyleProfile.objects.filter(workspace=workspace).select_related("current")
+        self.fields["model"].choices = model_choices()
+        self.fields["model"].initial = settings.INKSTONE_DEFAULT_MODEL

@@ -1,0 +1,183 @@
+"""Worker side of drafting: claim queued generations, stream them, persist, publish.
+
+One task claims its generation plus other queued ones for the same model (up to a batch), so
+concurrent drafts are decoded together by generation/'s batching engine. Each generation
+streams in its own thread: pieces go to the channel layer at once and to the database at least
+every PERSIST_EVERY_S seconds and at the end.
+"""
+
+import logging
+import os
+import socket
+import threading
+import time
+
+from django.db import close_old_connections, connection
+from django.db.models import F
+from django.utils import timezone
+
+from articles.events import piece_event, publish, state_event
+from articles.models import Generation
+
+logger = logging.getLogger(__name__)
+
+PERSIST_EVERY_S = 0.5
+HEARTBEAT_EVERY_S = 2.0
+MAX_BATCH = 8
+
+_cache = None
+_cache_lock = threading.Lock()
+
+
+def model_cache():
+    """The worker process's models (loaded lazily, never in the parent before fork)."""
+    global _cache
+    with _cache_lock:
+        if _cache is None:
+            from generation.models import ModelCache
+
+            _cache = ModelCache(max_bytes=int(os.environ.get("INKSTONE_MODEL_CACHE_BYTES", 8 << 30)))
+        return _cache
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _claim(queryset) -> int:
+    return queryset.filter(status=Generation.Status.QUEUED, cancel_requested=False).update(
+        status=Generation.Status.RUNNING, worker=worker_id(), started_at=timezone.now(),
+        heartbeat_at=timezone.now(), attempts=F("attempts") + 1,
+    )
+
+
+def claim_batch(generation_id: int) -> list[Generation]:
+    """This generation (if still queued) and other queued ones of the same model."""
+    if not _claim(Generation.objects.filter(pk=generation_id)):
+        generation = Generation.objects.filter(pk=generation_id).first()
+        if generation is not None and generation.status == Generation.Status.RUNNING and generation.worker != worker_id():
+            # The task is running again (at-least-once): the worker that had it died.
+            Generation.objects.filter(pk=generation_id, status=Generation.Status.RUNNING).update(
+                status=Generation.Status.INTERRUPTED, finish_reason="interrupted", finished_at=timezone.now(),
+                error="The worker stopped while writing; the text so far is kept. Retry to write it again.",
+            )
+            publish(generation_id, state_event(Generation.objects.get(pk=generation_id)))
+        return []
+    first = Generation.objects.get(pk=generation_id)
+    batch = [first]
+    others = Generation.objects.filter(status=Generation.Status.QUEUED, model_name=first.model_name).order_by("created_at")
+    for candidate in others.values_list("pk", flat=True)[: MAX_BATCH - 1]:
+        if _claim(Generation.objects.filter(pk=candidate)):
+            batch.append(Generation.objects.get(pk=candidate))
+    return batch
+
+
+class Watch:
+    """Background thread: touches heartbeat_at and turns cancel requests into stop events."""
+
+    def __init__(self, generations: list[Generation]):
+        self.stops = {g.pk: threading.Event() for g in generations}
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="generation-watch", daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._done.set()
+        self._thread.join(5)
+
+    def _run(self):
+        last_beat = 0.0
+        try:
+            while not self._done.wait(PERSIST_EVERY_S):
+                close_old_connections()
+                ids = [pk for pk, stop in self.stops.items() if not stop.is_set()]
+                for pk in Generation.objects.filter(pk__in=ids, cancel_requested=True).values_list("pk", flat=True):
+                    self.stops[pk].set()
+                if time.monotonic() - last_beat >= HEARTBEAT_EVERY_S:
+                    Generation.objects.filter(pk__in=ids, status=Generation.Status.RUNNING).update(heartbeat_at=timezone.now())
+                    last_beat = time.monotonic()
+        except Exception:
+            logger.exception("generation watch failed")
+        finally:
+            connection.close()
+
+
+def _messages(generation: Generation) -> list[dict]:
+    return [{"role": "user", "content": generation.prompt}]
+
+
+def _stream_one(engine, loaded, generation: Generation, stop: threading.Event) -> None:
+    from generation.streaming import GenerationParams
+
+    try:
+        params = GenerationParams(**generation.params, seed=generation.seed)
+        stream = engine.submit(
+            messages=_messages(generation), system=generation.system_prompt or None,
+            params=params, should_stop=stop, loaded=loaded,
+        )
+        text, seq, started = generation.text, generation.seq, time.monotonic()
+        last_persist = started
+        for piece in stream:
+            if not piece:
+                continue
+            seq += 1
+            text += piece
+            event = piece_event(generation.pk, seq, piece, tokens=stream.row.produced, elapsed=time.monotonic() - started)
+            publish(generation.pk, event)
+            if time.monotonic() - last_persist >= PERSIST_EVERY_S:
+                Generation.objects.filter(pk=generation.pk).update(text=text, seq=seq)
+                last_persist = time.monotonic()
+        result = stream.result
+        usage = result.usage
+        status = Generation.Status.CANCELLED if result.finish_reason == "cancelled" else Generation.Status.COMPLETED
+        Generation.objects.filter(pk=generation.pk).update(
+            text=text, seq=seq, status=status, finish_reason=result.finish_reason,
+            prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens,
+            time_to_first_token_s=usage.time_to_first_token_s, tokens_per_s=usage.tokens_per_s,
+            finished_at=timezone.now(),
+        )
+    except Exception as exc:
+        logger.exception("generation %s failed", generation.pk)
+        Generation.objects.filter(pk=generation.pk).update(
+            status=Generation.Status.FAILED, error=str(exc).splitlines()[0][:500] if str(exc) else type(exc).__name__,
+            finished_at=timezone.now(), finish_reason="error",
+        )
+    finally:
+        publish(generation.pk, state_event(Generation.objects.get(pk=generation.pk)))
+        connection.close()
+
+
+def run_generation(generation_id: int) -> None:
+    """Task body: safe to run twice; returns when every claimed generation has finished."""
+    from generation.batching import engine_for
+    from generation.errors import GenerationError
+    from generation.models import ModelSpec
+
+    batch = claim_batch(generation_id)
+    if not batch:
+        return
+    for generation in batch:
+        publish(generation.pk, state_event(generation))
+    with Watch(batch) as watch:
+        try:
+            loaded = model_cache().get(ModelSpec.parse(batch[0].model_name))
+        except (GenerationError, ValueError) as exc:
+            Generation.objects.filter(pk__in=[g.pk for g in batch]).update(
+                status=Generation.Status.FAILED, error=f"Could not load the model: {exc}", finished_at=timezone.now(),
+                finish_reason="error",
+            )
+            for generation in batch:
+                publish(generation.pk, state_event(Generation.objects.get(pk=generation.pk)))
+            return
+        engine = engine_for(loaded, max_batch=MAX_BATCH, gather_s=0.05)
+        threads = [
+            threading.Thread(target=_stream_one, args=(engine, loaded, g, watch.stops[g.pk]), name=f"generation-{g.pk}")
+            for g in batch
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()

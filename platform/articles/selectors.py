@@ -1,0 +1,48 @@
+import markdown as md
+import nh3
+from django.db.models import QuerySet
+
+from articles.models import Article, Generation
+from core.health import workers_health
+
+
+def render_markdown(text: str) -> str:
+    """Markdown to HTML, sanitised: model output is untrusted."""
+    return nh3.clean(md.markdown(text, extensions=["extra", "sane_lists"]))
+
+
+def queue_position(generation: Generation) -> int | None:
+    """1 = next to run. None when not queued."""
+    if generation.status != Generation.Status.QUEUED:
+        return None
+    ahead = Generation.objects.filter(status=Generation.Status.QUEUED, created_at__lt=generation.created_at).count()
+    return ahead + 1
+
+
+def generation_card_context(generation: Generation, workers=None) -> dict:
+    context = {"g": generation, "queue_position": queue_position(generation)}
+    if generation.status == Generation.Status.QUEUED:
+        workers = workers or workers_health()
+        context["workers_up"] = workers["generation"]["ok"]
+    if not generation.is_active and generation.text:
+        context["html"] = render_markdown(generation.prefix + generation.text)
+    return context
+
+
+def article_generations(article: Article) -> list[Generation]:
+    """The newest generation of each variant first, older runs after (history)."""
+    return list(article.generations.order_by("variant", "-created_at"))
+
+
+def latest_per_variant(article: Article) -> list[Generation]:
+    latest = {}
+    for generation in article.generations.order_by("variant", "created_at"):
+        latest[generation.variant] = generation
+    return [latest[v] for v in sorted(latest)]
+
+
+def articles_for(workspace, search: str = "") -> QuerySet[Article]:
+    articles = Article.objects.filter(workspace=workspace).select_related("created_by")
+    if search:
+        articles = articles.filter(title__icontains=search)
+    return articles

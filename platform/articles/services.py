@@ -1,0 +1,210 @@
+"""Use cases of drafting: create a draft with variants, cancel, retry, regenerate, continue."""
+
+import random
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import Truncator
+
+from accounts.permissions import WorkspacePermissionDenied
+from articles.events import publish_to_article
+from articles.models import Article, Generation
+from prompts.rendering import fill_values, render
+
+REWRITE_PROMPT = (
+    "Rewrite the following text in the voice described in your instructions. Keep its facts and "
+    "structure; change the wording, rhythm and tone.\n\nText:\n{text}"
+)
+CONTINUE_PROMPT = "Continue the following text in the same voice. Do not repeat it; just go on.\n\n{text}"
+
+
+class DraftError(ValueError):
+    """Bad draft input, as {field: message}."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors
+
+
+class RateLimited(WorkspacePermissionDenied):
+    pass
+
+
+@dataclass
+class DraftRequest:
+    """Everything a writer chooses on the new-draft page (or in the API)."""
+
+    title: str = ""
+    template_version: object = None  # prompts.PromptTemplateVersion
+    variables: dict = field(default_factory=dict)
+    prompt: str = ""
+    rewrite_text: str = ""
+    style_version: object = None  # styles.StyleProfileVersion
+    model: str = ""
+    params: dict = field(default_factory=dict)
+    variants: int = 1
+    seed: int | None = None
+
+
+def _check_rate(user) -> None:
+    limit = settings.INKSTONE_GENERATIONS_PER_MINUTE
+    since = timezone.now() - timedelta(seconds=60)
+    recent = Generation.objects.filter(created_by=user, created_at__gte=since).count()
+    if recent >= limit:
+        raise RateLimited(
+            f"You started {recent} generations in the last minute; the limit is {limit} per minute. "
+            "Wait a moment and try again."
+        )
+
+
+def _params(style_version, overrides: dict) -> dict:
+    from generation.streaming import GenerationParams
+
+    params = {**(style_version.params() if style_version else {}), **{k: v for k, v in overrides.items() if v not in (None, "")}}
+    allowed = {"temperature", "top_p", "top_k", "max_new_tokens", "repetition_penalty"}
+    unknown = set(params) - allowed
+    if unknown:
+        raise DraftError({"params": f"Unknown parameter(s): {', '.join(sorted(unknown))}."})
+    try:
+        GenerationParams(**params)
+    except (TypeError, ValueError) as exc:
+        raise DraftError({"params": str(exc)}) from None
+    return params
+
+
+def _user_prompt(request: DraftRequest) -> tuple[str, str, str]:
+    """(source, title, prompt) from a template, a free prompt or a text to rewrite."""
+    if request.template_version is not None:
+        variables = request.template_version.variable_list()
+        values, errors = fill_values(variables, request.variables)
+        if errors:
+            raise DraftError({f"variables.{name}": message for name, message in errors.items()})
+        prompt = render(request.template_version.body, values)
+        return Article.Source.TEMPLATE, request.title or request.template_version.template.name, prompt
+    if request.rewrite_text.strip():
+        if request.style_version is None:
+            raise DraftError({"style": "Pick the style to rewrite the text in."})
+        title = request.title or f"Rewrite in {request.style_version.profile.name}"
+        return Article.Source.REWRITE, title, REWRITE_PROMPT.format(text=request.rewrite_text.strip())
+    if request.prompt.strip():
+        title = request.title or Truncator(request.prompt.strip().splitlines()[0]).chars(80)
+        return Article.Source.FREE, title, request.prompt.strip()
+    raise DraftError({"prompt": "Start from a template, write a prompt, or paste a text to rewrite."})
+
+
+def _enqueue(generation: Generation) -> None:
+    from django_q.tasks import async_task
+
+    transaction.on_commit(
+        lambda: async_task("articles.tasks.run_generation", generation.pk, cluster="generation",
+                           task_name=f"generation-{generation.pk}")
+    )
+
+
+def _new_generation(*, article, user, variant, kind, prompt, system_prompt, model, params, seed,
+                    template_version=None, style_version=None, variables=None, prefix="") -> Generation:
+    generation = Generation.objects.create(
+        article=article, workspace=article.workspace, variant=variant, kind=kind,
+        model_name=model, template_version=template_version, style_version=style_version,
+        variables=variables or {}, prompt=prompt, system_prompt=system_prompt, prefix=prefix,
+        params=params, seed=seed, created_by=user,
+    )
+    _enqueue(generation)
+    transaction.on_commit(lambda: publish_to_article(article.pk, {"type": "article.generation", "id": generation.pk}))
+    return generation
+
+
+@transaction.atomic
+def draft_create(*, workspace, user, request: DraftRequest) -> Article:
+    """An Article with one queued Generation per variant; the tasks start after commit."""
+    if not 1 <= int(request.variants) <= 4:
+        raise DraftError({"variants": "Choose between 1 and 4 variants."})
+    for version, name in ((request.template_version, "template"), (request.style_version, "style")):
+        if version is not None and _workspace_of(version) != workspace.pk:
+            raise DraftError({name: "Not found in this workspace."})
+    source, title, prompt = _user_prompt(request)
+    params = _params(request.style_version, request.params)
+    _check_rate(user)
+    model = request.model or (request.style_version.default_model if request.style_version else "") or settings.INKSTONE_DEFAULT_MODEL
+    system_prompt = request.style_version.system_prompt if request.style_version else ""
+    article = Article.objects.create(workspace=workspace, title=title[:200], source=source, created_by=user)
+    base_seed = request.seed if request.seed is not None else random.randrange(2**31)
+    for variant in range(1, int(request.variants) + 1):
+        _new_generation(
+            article=article, user=user, variant=variant, kind="draft", prompt=prompt,
+            system_prompt=system_prompt, model=model, params=params, seed=base_seed + variant - 1,
+            template_version=request.template_version, style_version=request.style_version,
+            variables=request.variables if request.template_version else {},
+        )
+    return article
+
+
+def _workspace_of(version) -> int:
+    owner = getattr(version, "template", None) or getattr(version, "profile", None)
+    return owner.workspace_id
+
+
+@transaction.atomic
+def generation_cancel(*, generation: Generation) -> Generation:
+    """A queued generation is cancelled at once; a running one stops within a second."""
+    if generation.status == Generation.Status.QUEUED:
+        Generation.objects.filter(pk=generation.pk, status=Generation.Status.QUEUED).update(
+            status=Generation.Status.CANCELLED, finish_reason="cancelled", finished_at=timezone.now(), cancel_requested=True
+        )
+    else:
+        Generation.objects.filter(pk=generation.pk).update(cancel_requested=True)
+    generation.refresh_from_db()
+    return generation
+
+
+@transaction.atomic
+def generation_again(*, generation: Generation, user, kind: str = "regenerate") -> Generation:
+    """A new run of the same request (retry or regenerate), with a new seed unless retrying."""
+    if kind not in ("retry", "regenerate"):
+        raise ValueError(kind)
+    _check_rate(user)
+    seed = generation.seed if kind == "retry" else random.randrange(2**31)
+    return _new_generation(
+        article=generation.article, user=user, variant=generation.variant, kind=kind,
+        prompt=generation.prompt, system_prompt=generation.system_prompt, model=generation.model_name,
+        params=generation.params, seed=seed, template_version=generation.template_version,
+        style_version=generation.style_version, variables=generation.variables, prefix=generation.prefix,
+    )
+
+
+@transaction.atomic
+def generation_continue(*, generation: Generation, user) -> Generation:
+    """A new generation that goes on from this one's text."""
+    _check_rate(user)
+    return _new_generation(
+        article=generation.article, user=user, variant=generation.variant, kind="continue",
+        prompt=CONTINUE_PROMPT.format(text=generation.prefix + generation.text),
+        system_prompt=generation.system_prompt, model=generation.model_name, params=generation.params,
+        seed=random.randrange(2**31), template_version=generation.template_version,
+        style_version=generation.style_version, variables=generation.variables,
+        prefix=generation.prefix + generation.text,
+    )
+
+
+@transaction.atomic
+def article_choose(*, article: Article, generation: Generation) -> Article:
+    """'Use this one': the variant's full text becomes the article body."""
+    if generation.article_id != article.pk:
+        raise DraftError({"generation": "That generation belongs to another article."})
+    article.chosen = generation
+    article.body = generation.prefix + generation.text
+    article.save(update_fields=["chosen", "body", "updated_at"])
+    return article
+
+
+def generations_sweep_stale(*, older_than_s: float | None = None) -> int:
+    """Running generations whose worker stopped beating are marked interrupted (text kept)."""
+    older_than_s = older_than_s or settings.INKSTONE_GENERATION_STALE_SECONDS
+    cutoff = timezone.now() - timedelta(seconds=older_than_s)
+    return Generation.objects.filter(status=Generation.Status.RUNNING, heartbeat_at__lt=cutoff).update(
+        status=Generation.Status.INTERRUPTED, finish_reason="interrupted", finished_at=timezone.now(),
+        error="The worker stopped while writing; the text so far is kept. Retry to write it again.",
+    )

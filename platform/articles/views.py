@@ -1,0 +1,137 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from accounts.permissions import check_object, require
+from articles import services
+from articles.forms import DraftForm
+from articles.models import Article, Generation
+from articles.selectors import (
+    articles_for,
+    generation_card_context,
+    latest_per_variant,
+    render_markdown,
+)
+from core.health import workers_health
+from prompts.forms import ValuesForm
+from prompts.models import PromptTemplate
+
+
+@login_required
+@require("workspace.view")
+def write_index(request):
+    page = Paginator(articles_for(request.workspace, request.GET.get("q", "")), 25).get_page(request.GET.get("page"))
+    return render(request, "articles/index.html", {"page": page})
+
+
+def _draft_request(form: DraftForm, values: dict) -> services.DraftRequest:
+    data = form.cleaned_data
+    source = data["source"]
+    template = data["template"] if source == "template" else None
+    return services.DraftRequest(
+        title=data["title"], template_version=template.current if template else None, variables=values,
+        prompt=data["prompt"] if source == "free" else "", rewrite_text=data["rewrite_text"] if source == "rewrite" else "",
+        style_version=data["style"].current if data["style"] else None, model=data["model"],
+        params={name: data[name] for name in DraftForm.PARAMS if data[name] is not None},
+        variants=data["variants"], seed=data["seed"],
+    )
+
+
+@login_required
+@require("workspace.view")
+def draft_new(request):
+    form = DraftForm(request.workspace, request.POST or None, initial={"template": request.GET.get("template")})
+    values_form = None
+    if request.method == "POST" and form.is_valid():
+        template = form.cleaned_data["template"]
+        values = {k.removeprefix("var-"): v for k, v in request.POST.items() if k.startswith("var-")}
+        if template is not None:
+            values_form = ValuesForm(template.current.variable_list(), request.POST, prefix="var")
+        try:
+            article = services.draft_create(workspace=request.workspace, user=request.user, request=_draft_request(form, values))
+            return redirect(article)
+        except services.RateLimited as exc:
+            form.add_error(None, str(exc))
+        except services.DraftError as exc:
+            for field, message in exc.errors.items():
+                if field.startswith("variables.") and values_form is not None:
+                    values_form.add_error(field.removeprefix("variables."), message)
+                else:
+                    form.add_error(field if field in form.fields else None, message)
+    return render(request, "articles/new.html", {"form": form, "values_form": values_form, "workers": workers_health()})
+
+
+@login_required
+@require("workspace.view")
+def template_fields(request):
+    """htmx: the variable form of the chosen template."""
+    template = PromptTemplate.objects.filter(workspace=request.workspace, pk=request.GET.get("template") or 0).select_related("current").first()
+    values_form = ValuesForm(template.current.variable_list(), prefix="var") if template else None
+    return render(request, "articles/_template_fields.html", {"values_form": values_form, "template_obj": template})
+
+
+def _article_for(request, pk) -> Article:
+    article = get_object_or_404(Article, pk=pk)
+    check_object(request.membership, article, "workspace.view")
+    return article
+
+
+def _generation_for(request, pk) -> Generation:
+    generation = get_object_or_404(Generation.objects.select_related("article"), pk=pk)
+    check_object(request.membership, generation, "workspace.view")
+    return generation
+
+
+@login_required
+def article_detail(request, pk):
+    article = _article_for(request, pk)
+    services.generations_sweep_stale()
+    workers = workers_health()
+    cards = [generation_card_context(g, workers) for g in latest_per_variant(article)]
+    return render(request, "articles/detail.html", {
+        "article": article, "cards": cards, "body_html": render_markdown(article.body) if article.body else "",
+    })
+
+
+@login_required
+@require_POST
+def generation_cancel(request, pk):
+    generation = _generation_for(request, pk)
+    services.generation_cancel(generation=generation)
+    if request.htmx:
+        return HttpResponse(status=204)
+    return redirect(generation.article)
+
+
+@login_required
+@require_POST
+def generation_again(request, pk, kind):
+    if kind not in ("retry", "regenerate", "continue"):
+        raise Http404(f"No action {kind!r}.")
+    generation = _generation_for(request, pk)
+    try:
+        if kind == "continue":
+            services.generation_continue(generation=generation, user=request.user)
+        else:
+            services.generation_again(generation=generation, user=request.user, kind=kind)
+    except services.RateLimited as exc:
+        messages.error(request, str(exc))
+        if request.htmx:
+            return HttpResponseClientRedirect(generation.article.get_absolute_url())
+    if request.htmx:
+        return HttpResponse(status=204)
+    return redirect(generation.article)
+
+
+@login_required
+@require_POST
+def article_choose(request, pk, generation_pk):
+    article = _article_for(request, pk)
+    generation = get_object_or_404(article.generations, pk=generation_pk)
+    services.article_choose(article=article, generation=generation)
+    messages.success(request, f"Variant {generation.variant} is now the article text.")
+    return redirect(article)
