@@ -1,0 +1,5 @@
+"""`python -m generation ...`: see generation/cli.py."""
+
+from generation.cli import main
+
+raise SystemExit(main())

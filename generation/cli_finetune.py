@@ -1,0 +1,126 @@
+"""`python -m generation finetune --data FILE --output DIR [...]`.
+
+Flags are generated from `FinetuneParams` (name, type, default and help text), so the CLI
+cannot drift from the library. Ctrl-C asks training to stop after the current step (keeping
+a checkpoint; `--resume` continues); a second Ctrl-C aborts at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import signal
+import sys
+import typing
+
+from generation.errors import DatasetError, GenerationError
+
+_SKIP = {"output_dir", "validation_records"}
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    from generation.finetune import FinetuneParams
+
+    p = subparsers.add_parser(
+        "finetune",
+        help="fine-tune a model (LoRA or full) on a JSONL dataset",
+        description="Fine-tune on records {prompt, completion} | {messages} | {text}, one JSON "
+        "object a line. Prints one progress line a step, then the final metrics.",
+    )
+    p.add_argument("--data", required=True, help="training data (.jsonl, or .txt passages)")
+    p.add_argument("--output", required=True, help="output directory (adapter or model)")
+    p.add_argument("--base", default=None, metavar="SPEC", help="base model spec (default: $INKSTONE_DEFAULT_MODEL or default)")
+    p.add_argument("--validation-data", default=None, help="explicit validation records file")
+    p.add_argument("--resume", action="store_true", help="continue from the last checkpoint in --output")
+    p.add_argument("--merge-to", default=None, metavar="DIR", help="after LoRA training, also write a merged model here")
+    hints = typing.get_type_hints(FinetuneParams)
+    for f in dataclasses.fields(FinetuneParams):
+        if f.name in _SKIP:
+            continue
+        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+        help_text = f.metadata.get("help", "")
+        hint = hints[f.name]
+        if hint is bool:
+            p.add_argument(_flag(f.name), action=argparse.BooleanOptionalAction, default=default, help=help_text)
+            continue
+        if f.name == "lora_target_modules":
+            p.add_argument(_flag(f.name), default=",".join(default), help=help_text + " (comma-separated)")
+            continue
+        if f.name == "method":
+            p.add_argument(_flag(f.name), choices=("lora", "full"), default=default, help=help_text)
+            continue
+        kind = next((t for t in (int, float, str) if t is hint or t in typing.get_args(hint)), str)
+        shown = "" if default is None else f" (default: {default})"
+        p.add_argument(_flag(f.name), type=kind, default=default, help=help_text + shown)
+    p.set_defaults(func=run)
+    return p
+
+
+def format_progress(ev) -> str:
+    parts = [f"step {ev.step}/{ev.max_steps}", f"epoch {ev.epoch:.2f}"]
+    parts.append(f"loss {ev.train_loss:.4f}" if ev.train_loss is not None else "loss -")
+    parts.append(f"val_loss {ev.val_loss:.4f}" if ev.val_loss is not None else "val_loss -")
+    if ev.learning_rate is not None:
+        parts.append(f"lr {ev.learning_rate:.2e}")
+    parts.append(f"{ev.tokens_per_s:.0f} tok/s")
+    if ev.eta_s is not None:
+        parts.append(f"eta {ev.eta_s:.0f}s")
+    return " | ".join(parts)
+
+
+def run(args) -> int:
+    import os
+
+    from generation.finetune import FinetuneParams, finetune, merge_and_export
+    from generation.training.data import read_records
+
+    records = read_records(args.data)
+    if not records:
+        raise DatasetError(f"{args.data}: the dataset is empty: no records")
+    values = {
+        f.name: getattr(args, f.name)
+        for f in dataclasses.fields(FinetuneParams)
+        if f.name not in _SKIP and hasattr(args, f.name)
+    }
+    if args.validation_data:
+        values["validation_records"] = read_records(args.validation_data)
+    try:
+        params = FinetuneParams(output_dir=args.output, **values)
+    except ValueError as exc:
+        raise GenerationError(str(exc)) from None
+    base = args.base or os.environ.get("INKSTONE_DEFAULT_MODEL", "default")
+
+    stop = {"requested": False}
+
+    def on_sigint(signum, frame):
+        if stop["requested"]:
+            raise KeyboardInterrupt
+        stop["requested"] = True
+        print("stopping after this step (Ctrl-C again to abort)...", file=sys.stderr, flush=True)
+
+    def on_progress(ev) -> None:
+        print(format_progress(ev), flush=True)
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        result = finetune(
+            base, records, params, on_progress=on_progress, should_stop=lambda: stop["requested"], resume=args.resume
+        )
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    status = "cancelled" if result.cancelled else "completed"
+    print(f"{status}: step {result.global_step}/{result.max_steps} -> {result.output_dir}")
+    if result.checkpoint:
+        print(f"checkpoint kept: {result.checkpoint} (continue with --resume)")
+    print("metrics: " + json.dumps(result.metrics, sort_keys=True))
+    if args.merge_to and not result.cancelled:
+        if params.method != "lora":
+            raise GenerationError("--merge-to needs --method lora (a full fine-tune is already a model)")
+        out = merge_and_export(result.output_dir, args.merge_to)
+        print(f"merged model: {out}")
+    return 130 if result.cancelled else 0  # like an interrupted command
