@@ -11,6 +11,7 @@ api_patterns = [
     path("", include("prompts.api_urls")),
     path("", include("styles.api_urls")),
     path("", include("corpora.api_urls")),
+    path("", include("articles.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
 ]

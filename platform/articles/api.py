@@ -1,0 +1,129 @@
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import PermissionDenied, Throttled, ValidationError
+from rest_framework.generics import GenericAPIView
+from rest_framework.response import Response
+
+from accounts.permissions import check_object
+from articles import services
+from articles.models import Generation
+from prompts.models import PromptTemplate
+from styles.models import StyleProfile
+
+
+class ParamsInput(serializers.Serializer):
+    temperature = serializers.FloatField(required=False)
+    top_p = serializers.FloatField(required=False)
+    top_k = serializers.IntegerField(required=False)
+    max_new_tokens = serializers.IntegerField(required=False)
+    repetition_penalty = serializers.FloatField(required=False)
+
+
+class GenerationInput(serializers.Serializer):
+    template = serializers.IntegerField(required=False, allow_null=True, help_text="Prompt template id.")
+    variables = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False, default=dict)
+    prompt = serializers.CharField(required=False, allow_blank=True, default="", help_text="A free prompt (without a template).")
+    rewrite_text = serializers.CharField(required=False, allow_blank=True, default="", help_text="A text to rewrite in the style.")
+    style = serializers.IntegerField(required=False, allow_null=True, help_text="Style profile id.")
+    model = serializers.CharField(required=False, allow_blank=True, default="")
+    params = ParamsInput(required=False, default=dict)
+    variants = serializers.IntegerField(required=False, default=1, min_value=1, max_value=4)
+    seed = serializers.IntegerField(required=False, allow_null=True, min_value=0, default=None)
+    title = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class GenerationOutput(serializers.ModelSerializer):
+    ws_url = serializers.SerializerMethodField()
+    template_version = serializers.IntegerField(source="template_version.number", default=None)
+    template = serializers.IntegerField(source="template_version.template_id", default=None)
+    style_version = serializers.IntegerField(source="style_version.number", default=None)
+    style = serializers.IntegerField(source="style_version.profile_id", default=None)
+
+    class Meta:
+        model = Generation
+        fields = [
+            "id", "article", "variant", "kind", "status", "text", "seq", "error", "ws_url",
+            "model_name", "template", "template_version", "style", "style_version", "variables",
+            "prompt", "system_prompt", "params", "seed",
+            "prompt_tokens", "completion_tokens", "time_to_first_token_s", "tokens_per_s", "finish_reason",
+            "created_at", "started_at", "finished_at",
+        ]
+
+    def get_ws_url(self, generation) -> str:
+        return f"/ws/generations/{generation.pk}/"
+
+
+class CreatedOutput(serializers.Serializer):
+    id = serializers.IntegerField(help_text="The first generation's id.")
+    ws_url = serializers.CharField()
+    article = serializers.IntegerField()
+    generations = GenerationOutput(many=True)
+
+
+def _in_workspace(model, pk, membership, field):
+    """The current version of a template or style of the caller's workspace (400 otherwise)."""
+    if pk is None:
+        return None
+    obj = model.objects.filter(pk=pk, workspace=membership.workspace).select_related("current").first()
+    if obj is None:
+        raise ValidationError({field: [f"No {field} {pk} in this workspace."]})
+    return obj.current
+
+
+class GenerationCreateApi(GenericAPIView):
+    """Start a draft: a template with variables, a free prompt, or a text to rewrite."""
+
+    serializer_class = GenerationOutput
+
+    @extend_schema(request=GenerationInput, responses={201: CreatedOutput})
+    def post(self, request):
+        data = GenerationInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        d = data.validated_data
+        membership = request.membership
+        draft = services.DraftRequest(
+            title=d["title"], template_version=_in_workspace(PromptTemplate, d.get("template"), membership, "template"),
+            variables=d["variables"], prompt=d["prompt"], rewrite_text=d["rewrite_text"],
+            style_version=_in_workspace(StyleProfile, d.get("style"), membership, "style"),
+            model=d["model"], params=dict(d["params"]), variants=d["variants"], seed=d["seed"],
+        )
+        try:
+            article = services.draft_create(workspace=membership.workspace, user=request.user, request=draft)
+        except services.RateLimited as exc:
+            raise Throttled(detail=str(exc)) from None
+        except services.DraftError as exc:
+            raise ValidationError({field: [message] for field, message in exc.errors.items()}) from None
+        generations = list(article.generations.order_by("variant"))
+        first = generations[0]
+        body = {"id": first.pk, "ws_url": f"/ws/generations/{first.pk}/", "article": article.pk,
+                "generations": GenerationOutput(generations, many=True).data}
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class GenerationDetailApi(GenericAPIView):
+    """Status, text so far, usage and provenance of one generation."""
+
+    serializer_class = GenerationOutput
+
+    def get_object(self):
+        generation = get_object_or_404(Generation.objects.select_related("template_version", "style_version"), pk=self.kwargs["pk"])
+        check_object(self.request.membership, generation, "workspace.view")
+        return generation
+
+    def get(self, request, pk):
+        services.generations_sweep_stale()
+        return Response(GenerationOutput(self.get_object()).data)
+
+
+class GenerationCancelApi(GenerationDetailApi):
+    """Stop a generation; what was written so far is kept."""
+
+    http_method_names = ["post"]
+
+    @extend_schema(request=None, responses=GenerationOutput)
+    def post(self, request, pk):
+        generation = self.get_object()
+        if generation.created_by_id != request.user.pk and request.membership.role == "writer":
+            raise PermissionDenied("Writers can cancel only their own generations.")
+        return Response(GenerationOutput(services.generation_cancel(generation=generation)).data)
