@@ -210,6 +210,10 @@ STATIC_ROOT = DATA_DIR / "staticfiles"
 WHITENOISE_USE_FINDERS = True
 
 MEDIA_ROOT = DATA_DIR / "uploads"
+# Dataset uploads: refused above this size (per upload); parsed by a worker above the second.
+# In production also set the reverse proxy's body limit (nginx: client_max_body_size).
+INKSTONE_UPLOAD_MAX_BYTES = int(os.environ.get("INKSTONE_UPLOAD_MAX_BYTES", 50 * 1024 * 1024))
+INKSTONE_UPLOAD_ASYNC_BYTES = int(os.environ.get("INKSTONE_UPLOAD_ASYNC_BYTES", 2 * 1024 * 1024))
 INKSTONE_DEFAULT_MODEL = os.environ.get("INKSTONE_DEFAULT_MODEL", "default")
 INKSTONE_GENERATIONS_PER_MINUTE = int(os.environ.get("INKSTONE_GENERATIONS_PER_MINUTE", "20"))
 # A running generation whose worker has not touched it for this long is marked interrupted.

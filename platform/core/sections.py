@@ -23,7 +23,7 @@ SECTIONS = [
     Section("styles", "Styles", "Library", "Style profiles: a brand or classroom voice.",
             "No style profiles yet.", "style_list"),
     Section("datasets", "Datasets", "Library", "Example texts to fine-tune on.",
-            "No datasets yet."),
+            "No datasets yet.", "corpora:dataset_list"),
     Section("models", "Models", None, "Base models and fine-tuned versions available to this workspace.",
             "Only the bundled default model so far."),
     Section("training", "Training", None, "Fine-tuning runs: progress, metrics, checkpoints.",

@@ -1,5 +1,12 @@
 """REST API routes of this app, included under /api/."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from corpora import api
+
+urlpatterns = [
+    path("datasets/", api.DatasetListApi.as_view(), name="api-dataset-list"),
+    path("datasets/<int:pk>/", api.DatasetDetailApi.as_view(), name="api-dataset-detail"),
+    path("datasets/<int:pk>/records/", api.DatasetRecordsApi.as_view(), name="api-dataset-records"),
+    path("datasets/<int:pk>/export/", api.DatasetExportApi.as_view(), name="api-dataset-export"),
+]

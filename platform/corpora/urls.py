@@ -1,3 +1,22 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from corpora import views
+
+app_name = "corpora"
+
+urlpatterns = [
+    path("", views.dataset_list, name="dataset_list"),
+    path("new/", views.dataset_create, name="dataset_create"),
+    path("csv-columns/", views.csv_columns, name="csv_columns"),
+    path("validate-name/", views.validate_name, name="validate_name"),
+    path("<int:pk>/", views.version_detail, name="dataset_detail"),
+    path("<int:pk>/edit/", views.dataset_edit, name="dataset_edit"),
+    path("<int:pk>/delete/", views.dataset_delete, name="dataset_delete"),
+    path("<int:pk>/upload/", views.dataset_add_files, name="dataset_add_files"),
+    path("<int:pk>/v<int:number>/", views.version_detail, name="version_detail"),
+    path("<int:pk>/v<int:number>/records/", views.version_records, name="version_records"),
+    path("<int:pk>/v<int:number>/progress/", views.version_progress, name="version_progress"),
+    path("<int:pk>/v<int:number>/dedupe/", views.version_dedupe, name="version_dedupe"),
+    path("<int:pk>/v<int:number>/split/", views.version_split, name="version_split"),
+    path("<int:pk>/v<int:number>/export/", views.version_export, name="version_export"),
+]

@@ -19,3 +19,17 @@ def test_starter_templates_render_with_their_defaults(db):
     for template in PromptTemplate.objects.filter(workspace=workspace):
         values, _ = fill_values(template.current.variable_list(), {}, sample=True)
         assert "{" not in render(template.current.body, values), template.name
+
+
+def test_a_new_workspace_has_an_example_dataset_to_fine_tune_on(db):
+    from corpora.models import Dataset
+
+    workspace = workspace_create(name="Fresh team")
+    dataset = Dataset.objects.get(workspace=workspace)
+    assert dataset.name.startswith("Example:")
+    version = dataset.versions.get()
+    assert version.status == "ready" and version.record_count >= 40
+    from corpora.starter import seed_example_dataset
+
+    assert seed_example_dataset(workspace=workspace) == dataset
+    assert Dataset.objects.filter(workspace=workspace).count() == 1

@@ -1,0 +1,285 @@
+"""REST API for datasets: input serializer -> one service -> output serializer."""
+
+from django.core.exceptions import ValidationError
+from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
+from rest_framework import generics, serializers, status
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from corpora import selectors, services
+from corpora.models import Dataset, DatasetVersion, Record
+from corpora.parsing import DELIMITERS
+
+
+class ProblemOutput(serializers.Serializer):
+    file = serializers.CharField()
+    line = serializers.IntegerField(allow_null=True, help_text="null when the problem is the whole file")
+    reason = serializers.CharField()
+
+
+class VersionOutput(serializers.ModelSerializer):
+    problems = serializers.SerializerMethodField(
+        help_text="Why the version failed, or the rows skipped when only valid rows were kept."
+    )
+
+    class Meta:
+        model = DatasetVersion
+        fields = [
+            "number", "status", "note", "record_count", "token_count", "stats",
+            "progress_done", "progress_total", "problems", "created_at", "finished_at",
+        ]
+
+    @extend_schema_field(ProblemOutput(many=True))
+    def get_problems(self, version):
+        return version.problems
+
+
+class DatasetOutput(serializers.ModelSerializer):
+    created_by = serializers.CharField(source="created_by.username", default=None, read_only=True)
+    latest_version = serializers.SerializerMethodField()
+    versions = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Dataset
+        fields = ["id", "name", "description", "created_by", "created_at", "updated_at",
+                  "latest_version", "versions"]
+
+    @extend_schema_field(VersionOutput(allow_null=True))
+    def get_latest_version(self, dataset):
+        version = selectors.latest_version(dataset)
+        return VersionOutput(version).data if version else None
+
+    @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
+    def get_versions(self, dataset):
+        return list(dataset.versions.order_by("number").values_list("number", flat=True))
+
+
+class RecordOutput(serializers.ModelSerializer):
+    class Meta:
+        model = Record
+        fields = ["index", "kind", "data", "split", "token_count", "source"]
+
+
+class UploadRejectedOutput(serializers.Serializer):
+    detail = serializers.CharField()
+    errors = ProblemOutput(many=True)
+    total = serializers.IntegerField()
+
+
+def _django_errors(exc: ValidationError) -> dict:
+    return exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+
+
+def _too_large_response(request) -> Response | None:
+    """An oversized upload is refused from its Content-Length, before the body is read."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return None
+    if length > services.upload_max_bytes() + 64 * 1024:
+        return Response({"files": [services.size_limit_message(length)]},
+                        status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+    return None
+
+
+class DatasetListApi(generics.ListAPIView):
+    """Datasets of the current workspace. POST uploads files as a new dataset (admins).
+
+    Small uploads are parsed in the request (201 with a ready version). Large ones come back
+    with `latest_version.status == "processing"` and `progress_done`/`progress_total` (bytes);
+    poll GET /api/datasets/{id}/ until the status is ready or failed.
+    """
+
+    serializer_class = DatasetOutput
+    parser_classes = [MultiPartParser, FormParser]
+    required_actions = {"POST": "datasets.manage"}
+    required_action = "datasets.view"
+
+    class CreateInput(serializers.Serializer):
+        name = serializers.CharField(max_length=120)
+        description = serializers.CharField(required=False, allow_blank=True, default="")
+        files = serializers.ListField(
+            child=serializers.FileField(allow_empty_file=True), allow_empty=False,
+            help_text="One or more .jsonl, .csv, .txt or .md files.",
+        )
+        keep_valid_rows = serializers.BooleanField(
+            default=False, help_text="Store the valid rows and report the skipped ones instead of rejecting."
+        )
+        text_separator = serializers.CharField(
+            required=False, allow_blank=True, default="", max_length=40,
+            help_text="Text/Markdown files: a line holding only this separates documents.",
+        )
+        csv_delimiter = serializers.ChoiceField(choices=list(DELIMITERS), default=",")
+        csv_prompt_column = serializers.CharField(required=False, allow_blank=True, default="")
+        csv_completion_column = serializers.CharField(required=False, allow_blank=True, default="")
+        csv_text_column = serializers.CharField(required=False, allow_blank=True, default="")
+
+        def validate(self, attrs):
+            try:
+                attrs["options"] = services.UploadOptions(
+                    keep_valid_rows=attrs["keep_valid_rows"], text_separator=attrs["text_separator"],
+                    csv_delimiter=attrs["csv_delimiter"], csv_prompt_column=attrs["csv_prompt_column"],
+                    csv_completion_column=attrs["csv_completion_column"],
+                    csv_text_column=attrs["csv_text_column"],
+                )
+            except ValueError as exc:
+                raise serializers.ValidationError({"csv_prompt_column": [str(exc)]}) from None
+            return attrs
+
+    def get_queryset(self):
+        return selectors.dataset_list(
+            workspace=self.request.membership.workspace,
+            search=self.request.query_params.get("search", ""),
+            status=self.request.query_params.get("status", ""),
+        )
+
+    @extend_schema(parameters=[
+        OpenApiParameter("search", str, description="Part of the name or description."),
+        OpenApiParameter("status", str, enum=DatasetVersion.Status.values,
+                         description="Status of the latest version."),
+    ])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        request={"multipart/form-data": CreateInput},
+        responses={
+            201: DatasetOutput,
+            400: OpenApiResponse(UploadRejectedOutput, description="File problems (file, line, reason) "
+                                 "or field errors ({field: [messages]}); nothing was stored."),
+            413: OpenApiResponse(description="The upload is over INKSTONE_UPLOAD_MAX_BYTES."),
+        },
+    )
+    def post(self, request):
+        too_large = _too_large_response(request)
+        if too_large is not None:
+            return too_large
+        data = self.CreateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            version = services.dataset_create_from_upload(
+                workspace=request.membership.workspace, user=request.user,
+                name=data.validated_data["name"], description=data.validated_data["description"],
+                files=data.validated_data["files"], options=data.validated_data["options"],
+            )
+        except services.UploadRejected as exc:
+            return Response({"detail": exc.message, "errors": exc.as_dicts(), "total": exc.total},
+                            status=status.HTTP_400_BAD_REQUEST)
+        except ValidationError as exc:
+            return Response(_django_errors(exc), status=status.HTTP_400_BAD_REQUEST)
+        return Response(DatasetOutput(version.dataset).data, status=status.HTTP_201_CREATED)
+
+
+class DatasetDetailApi(APIView):
+    """One dataset. PATCH renames or re-describes it, DELETE removes it with all versions (admins)."""
+
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    required_action = "datasets.view"
+    required_actions = {"PATCH": "datasets.manage", "DELETE": "datasets.manage"}
+
+    class UpdateInput(serializers.Serializer):
+        name = serializers.CharField(max_length=120, required=False)
+        description = serializers.CharField(required=False, allow_blank=True)
+
+    def _dataset(self, request, pk: int) -> Dataset:
+        action = self.required_actions.get(request.method, self.required_action)
+        return selectors.dataset_for(membership=request.membership, pk=pk, action=action)
+
+    @extend_schema(responses=DatasetOutput)
+    def get(self, request, pk: int):
+        return Response(DatasetOutput(self._dataset(request, pk)).data)
+
+    @extend_schema(request=UpdateInput, responses={200: DatasetOutput})
+    def patch(self, request, pk: int):
+        dataset = self._dataset(request, pk)
+        data = self.UpdateInput(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        try:
+            dataset = services.dataset_update(dataset=dataset, **data.validated_data)
+        except ValidationError as exc:
+            return Response(_django_errors(exc), status=status.HTTP_400_BAD_REQUEST)
+        return Response(DatasetOutput(dataset).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, pk: int):
+        services.dataset_delete(dataset=self._dataset(request, pk))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+VERSION_PARAM = OpenApiParameter("version", int, description="Version number; default the latest.")
+
+
+def _version_from_query(request, dataset) -> DatasetVersion:
+    raw = request.query_params.get("version")
+    if raw in (None, ""):
+        return selectors.version_get(dataset=dataset)
+    try:
+        number = int(raw)
+    except ValueError:
+        raise serializers.ValidationError({"version": ["A version number, e.g. 2."]}) from None
+    return selectors.version_get(dataset=dataset, number=number)
+
+
+class DatasetRecordsApi(generics.ListAPIView):
+    """A page of a version's records, in order."""
+
+    serializer_class = RecordOutput
+    required_action = "datasets.view"
+
+    def get_queryset(self):
+        dataset = selectors.dataset_for(
+            membership=self.request.membership, pk=self.kwargs["pk"], action="datasets.view"
+        )
+        version = _version_from_query(self.request, dataset)
+        split = self.request.query_params.get("split") or None
+        if split not in (None, *Record.Split.values, "unsplit"):
+            raise serializers.ValidationError({"split": ["One of train, validation, unsplit."]})
+        return selectors.version_records(version=version, split=split)
+
+    @extend_schema(parameters=[
+        VERSION_PARAM,
+        OpenApiParameter("split", str, enum=["train", "validation", "unsplit"], description="Only this split."),
+    ])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class JsonLinesRenderer(BaseRenderer):
+    media_type = "application/jsonl"
+    format = "jsonl"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return data
+
+
+class DatasetExportApi(APIView):
+    """A version as JSON Lines: each record in its original shape, plus "split" when labelled."""
+
+    required_action = "datasets.view"
+    renderer_classes = [JSONRenderer, JsonLinesRenderer]
+
+    @extend_schema(
+        parameters=[VERSION_PARAM],
+        responses={(200, "application/jsonl"): OpenApiResponse(OpenApiTypes.STR, description="JSON Lines"),
+                   (409, "application/json"): inline_serializer("ExportNotReady", {"detail": serializers.CharField()})},
+    )
+    def get(self, request, pk: int):
+        dataset = selectors.dataset_for(membership=request.membership, pk=pk, action="datasets.view")
+        version = _version_from_query(request, dataset)
+        if version.status != DatasetVersion.Status.READY:
+            return Response({"detail": f"Version {version.number} is {version.status}, not ready."},
+                            status=status.HTTP_409_CONFLICT)
+        response = StreamingHttpResponse(selectors.version_export_lines(version), content_type="application/jsonl")
+        response["Content-Disposition"] = f'attachment; filename="{selectors.export_filename(version)}"'
+        return response

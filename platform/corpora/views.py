@@ -1,0 +1,284 @@
+"""Dataset pages (htmx). Thin: parse the request, call one service or selector, render."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRefresh
+
+from accounts.permissions import require, role_allows
+from corpora import selectors, services
+from corpora.forms import DatasetCreateForm, DatasetEditForm, SplitForm, UploadOptionsForm
+from corpora.models import DatasetVersion
+from corpora.parsing import HEADER_PEEK_BYTES, file_format, read_csv_header
+
+PAGE_SIZE = 20
+RECORDS_PAGE_SIZE = 10
+
+
+def _upload_too_large(request) -> str | None:
+    """Refuse an oversized upload from its Content-Length, before the body is read."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return None
+    slack = 64 * 1024  # the form's other fields and the multipart boundaries
+    return services.size_limit_message(length) if length > services.upload_max_bytes() + slack else None
+
+
+def _can_manage(request) -> bool:
+    return role_allows(request.membership.role, "datasets.manage")
+
+
+@login_required
+@require("datasets.view")
+def dataset_list(request):
+    search = request.GET.get("q", "").strip()
+    status = request.GET.get("status", "")
+    datasets = selectors.dataset_list(workspace=request.workspace, search=search, status=status)
+    page = Paginator(datasets, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "page": page, "search": search, "status": status,
+        "statuses": DatasetVersion.Status.choices, "can_manage": _can_manage(request),
+    }
+    if request.htmx and not request.htmx.boosted:
+        return render(request, "corpora/dataset_list.html#results", context)
+    return render(request, "corpora/dataset_list.html", context)
+
+
+def _render_upload(request, form, *, dataset=None, rejected=None, too_large=None, status=200):
+    return render(
+        request, "corpora/dataset_upload.html",
+        {"form": form, "dataset": dataset, "rejected": rejected, "too_large": too_large,
+         "max_size": services.human_size(services.upload_max_bytes())},
+        status=status,
+    )
+
+
+@login_required
+@require("datasets.manage")
+@require_http_methods(["GET", "POST"])
+def dataset_create(request):
+    if request.method == "GET":
+        return _render_upload(request, DatasetCreateForm())
+    too_large = _upload_too_large(request)
+    if too_large:
+        return _render_upload(request, DatasetCreateForm(), too_large=too_large, status=413)
+    form = DatasetCreateForm(request.POST, request.FILES)
+    rejected = None
+    if form.is_valid():
+        try:
+            version = services.dataset_create_from_upload(
+                workspace=request.workspace, user=request.user, name=form.cleaned_data["name"],
+                description=form.cleaned_data["description"], files=form.cleaned_data["files"],
+                options=form.cleaned_data["options"],
+            )
+        except services.UploadRejected as exc:
+            rejected = exc
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"Dataset “{version.dataset.name}” created.")
+            return redirect(version)
+    return _render_upload(request, form, rejected=rejected, status=400)
+
+
+@login_required
+@require("datasets.manage")
+@require_http_methods(["GET", "POST"])
+def dataset_add_files(request, pk: int):
+    dataset = selectors.dataset_for(membership=request.membership, pk=pk, action="datasets.manage")
+    if request.method == "GET":
+        return _render_upload(request, UploadOptionsForm(), dataset=dataset)
+    too_large = _upload_too_large(request)
+    if too_large:
+        return _render_upload(request, UploadOptionsForm(), too_large=too_large, dataset=dataset, status=413)
+    form = UploadOptionsForm(request.POST, request.FILES)
+    rejected = None
+    if form.is_valid():
+        try:
+            version = services.dataset_add_files(
+                dataset=dataset, user=request.user, files=form.cleaned_data["files"],
+                options=form.cleaned_data["options"],
+            )
+        except services.UploadRejected as exc:
+            rejected = exc
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"Version {version.number} created.")
+            return redirect(version)
+    return _render_upload(request, form, dataset=dataset, rejected=rejected, status=400)
+
+
+@login_required
+@require("datasets.manage")
+@require_POST
+def csv_columns(request):
+    """htmx: the header of the first CSV chosen, with selects to map its columns."""
+    csv_file = next((f for f in request.FILES.getlist("files") if file_format(f.name) == "csv"), None)
+    context = {"header": None}
+    if csv_file is not None:
+        chosen = request.POST.get("csv_delimiter") or None
+        if csv_file.name.lower().endswith(".tsv") and not chosen:
+            chosen = "\t"
+        header = read_csv_header(csv_file.name, csv_file.read(HEADER_PEEK_BYTES), chosen)
+        lower = [c.lower() for c in header.columns]
+        context = {
+            "header": header, "file_name": csv_file.name,
+            "delimiters": [(",", "Comma (,)"), (";", "Semicolon (;)"), ("\t", "Tab"), ("|", "Pipe (|)")],
+            "suggested": {
+                "prompt": header.columns[lower.index("prompt")] if "prompt" in lower else "",
+                "completion": header.columns[lower.index("completion")] if "completion" in lower else "",
+                "text": header.columns[lower.index("text")] if "text" in lower and "prompt" not in lower else "",
+            },
+        }
+    return render(request, "corpora/dataset_upload.html#csv_columns", context)
+
+
+@login_required
+@require("datasets.manage")
+@require_POST
+def validate_name(request):
+    """htmx: inline feedback on a dataset name while it is typed."""
+    try:
+        exclude = int(request.POST.get("dataset") or 0) or None
+    except ValueError:
+        exclude = None
+    errors = services.dataset_name_errors(
+        workspace=request.workspace, name=request.POST.get("name", ""), exclude_pk=exclude
+    )
+    return render(request, "corpora/dataset_edit.html#name_feedback", {"name_errors": errors})
+
+
+@login_required
+@require("datasets.manage")
+@require_http_methods(["GET", "POST"])
+def dataset_edit(request, pk: int):
+    dataset = selectors.dataset_for(membership=request.membership, pk=pk, action="datasets.manage")
+    form = DatasetEditForm(request.POST or None, initial={"name": dataset.name, "description": dataset.description})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.dataset_update(
+                dataset=dataset, name=form.cleaned_data["name"], description=form.cleaned_data["description"]
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, "Saved.")
+            return redirect(dataset)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "corpora/dataset_edit.html", {"form": form, "dataset": dataset}, status=status)
+
+
+@login_required
+@require("datasets.manage")
+@require_http_methods(["GET", "POST"])
+def dataset_delete(request, pk: int):
+    dataset = selectors.dataset_for(membership=request.membership, pk=pk, action="datasets.manage")
+    if request.method == "POST":
+        name = dataset.name
+        services.dataset_delete(dataset=dataset)
+        messages.success(request, f"Dataset “{name}” deleted.")
+        return redirect("corpora:dataset_list")
+    return render(request, "corpora/dataset_confirm_delete.html", {
+        "dataset": dataset, "versions": dataset.versions.count(),
+    })
+
+
+def _records_context(request, version):
+    split = request.GET.get("split", "")
+    records = selectors.version_records(version=version, split=split or None)
+    return {
+        "records_page": Paginator(records, RECORDS_PAGE_SIZE).get_page(request.GET.get("page")),
+        "split": split, "splits": [("", "All"), ("train", "Train"), ("validation", "Validation")],
+    }
+
+
+@login_required
+@require("datasets.view")
+def version_detail(request, pk: int, number: int | None = None):
+    dataset = selectors.dataset_for(membership=request.membership, pk=pk, action="datasets.view")
+    version = selectors.version_get(dataset=dataset, number=number)
+    context = {
+        "dataset": dataset, "version": version, "versions": selectors.dataset_versions(dataset),
+        "chart": selectors.version_chart(version), "can_manage": _can_manage(request),
+        "split_form": SplitForm(), "Status": DatasetVersion.Status,
+        **_records_context(request, version),
+    }
+    return render(request, "corpora/version_detail.html", context)
+
+
+@login_required
+@require("datasets.view")
+def version_records(request, pk: int, number: int):
+    dataset = selectors.dataset_for(membership=request.membership, pk=pk, action="datasets.view")
+    version = selectors.version_get(dataset=dataset, number=number)
+    return render(request, "corpora/version_detail.html#records",
+                  {"dataset": dataset, "version": version, **_records_context(request, version)})
+
+
+@login_required
+@require("datasets.view")
+def version_progress(request, pk: int, number: int):
+    """htmx polling target: the progress bar while processing, then a page refresh."""
+    dataset = selectors.dataset_for(membership=request.membership, pk=pk, action="datasets.view")
+    version = selectors.version_get(dataset=dataset, number=number)
+    if request.htmx and version.status != DatasetVersion.Status.PROCESSING:
+        return HttpResponseClientRefresh()
+    return render(request, "corpora/version_detail.html#progress", {"dataset": dataset, "version": version})
+
+
+@login_required
+@require("datasets.manage")
+@require_POST
+def version_dedupe(request, pk: int, number: int):
+    dataset = selectors.dataset_for(membership=request.membership, pk=pk, action="datasets.manage")
+    version = selectors.version_get(dataset=dataset, number=number)
+    try:
+        new = services.version_deduplicate(version=version, user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(version)
+    messages.success(request, f"Version {new.number}: {new.note}.")
+    return redirect(new)
+
+
+@login_required
+@require("datasets.manage")
+@require_POST
+def version_split(request, pk: int, number: int):
+    dataset = selectors.dataset_for(membership=request.membership, pk=pk, action="datasets.manage")
+    version = selectors.version_get(dataset=dataset, number=number)
+    form = SplitForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
+        return redirect(version)
+    try:
+        new = services.version_split(
+            version=version, user=request.user,
+            validation_fraction=form.cleaned_data["validation_fraction"], seed=form.cleaned_data["seed"],
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(version)
+    messages.success(request, f"Version {new.number}: {new.note}.")
+    return redirect(new)
+
+
+@login_required
+@require("datasets.view")
+def version_export(request, pk: int, number: int):
+    dataset = selectors.dataset_for(membership=request.membership, pk=pk, action="datasets.view")
+    version = selectors.version_get(dataset=dataset, number=number)
+    if version.status != DatasetVersion.Status.READY:
+        messages.error(request, f"Version {version.number} is not ready to export.")
+        return redirect(version)
+    response = StreamingHttpResponse(selectors.version_export_lines(version), content_type="application/jsonl")
+    response["Content-Disposition"] = f'attachment; filename="{selectors.export_filename(version)}"'
+    return response
+

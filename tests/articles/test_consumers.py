@@ -1,0 +1,110 @@
+"""The relay: join, send the persisted state, forward newer pieces; no gap, no duplicate."""
+
+import json
+
+import pytest
+from asgiref.sync import async_to_sync, sync_to_async
+from channels.layers import get_channel_layer
+from channels.testing import WebsocketCommunicator
+
+from articles import services
+from articles.consumers import GenerationJsonConsumer
+from articles.models import Generation
+from config.asgi import application
+
+
+@pytest.fixture
+def generation(workspace, writer):
+    article = services.draft_create(workspace=workspace, user=writer, request=services.DraftRequest(prompt="Hi"))
+    generation = article.generations.get()
+    Generation.objects.filter(pk=generation.pk).update(status="running", text="Hello", seq=2)
+    return generation
+
+
+def communicator_for(user, generation_id, path=None):
+    app = GenerationJsonConsumer.as_asgi()
+    communicator = WebsocketCommunicator(app, path or f"/ws/generations/{generation_id}/")
+    communicator.scope["user"] = user
+    communicator.scope["url_route"] = {"kwargs": {"generation_id": generation_id}}
+    return communicator
+
+
+async def receive_all(communicator, timeout=1.0):
+    messages = []
+    while not await communicator.receive_nothing(timeout=timeout):
+        messages.append(json.loads(await communicator.receive_from()))
+    return messages
+
+
+def piece(gid, seq, text):
+    return {"type": "generation.piece", "id": gid, "seq": seq, "text": text, "tokens": seq, "elapsed": 0.1}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_late_joiner_gets_the_text_once_even_across_a_gap(writer, generation):
+    async def scenario():
+        communicator = communicator_for(writer, generation.pk)
+        connected, _ = await communicator.connect()
+        assert connected
+        layer = get_channel_layer()
+        group = generation.group_name()
+        first = await receive_all(communicator, 0.3)
+        await layer.group_send(group, piece(generation.pk, 2, "llo"))  # already in the persisted text
+        await layer.group_send(group, piece(generation.pk, 3, " wor"))
+        await layer.group_send(group, piece(generation.pk, 5, "!"))  # piece 4 was sent before we joined
+        await sync_to_async(Generation.objects.filter(pk=generation.pk).update)(text="Hello world", seq=4)
+        rest = await receive_all(communicator, 1.0)
+        await communicator.disconnect()
+        return first + rest
+
+    messages = async_to_sync(scenario)()
+    appends = [m for m in messages if m["type"] == "append"]
+    assert "".join(m["text"] for m in appends) == "Hello world!"
+    assert [m["seq"] for m in appends] == [2, 3, 4, 5]
+    assert messages[1]["type"] == "state" and messages[1]["status"] == "running"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_final_state_completes_the_text(writer, generation):
+    async def scenario():
+        communicator = communicator_for(writer, generation.pk)
+        await communicator.connect()
+        await receive_all(communicator, 0.3)
+        await sync_to_async(Generation.objects.filter(pk=generation.pk).update)(text="Hello there.", seq=6, status="completed")
+        final = await sync_to_async(lambda: Generation.objects.get(pk=generation.pk))()
+        from articles.events import state_event
+
+        await get_channel_layer().group_send(generation.group_name(), state_event(final))
+        messages = await receive_all(communicator, 0.5)
+        await communicator.disconnect()
+        return messages
+
+    messages = async_to_sync(scenario)()
+    assert messages[0] == {"type": "append", "id": generation.pk, "seq": 6, "text": " there.", "tokens": None, "elapsed": None}
+    assert messages[1]["status"] == "completed"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_other_workspace_and_anonymous_are_refused(make_member, other_workspace, generation):
+    from django.contrib.auth.models import AnonymousUser
+
+    stranger = make_member("admin", other_workspace)
+
+    async def attempt(user):
+        communicator = communicator_for(user, generation.pk)
+        connected, code = await communicator.connect()
+        return connected, code
+
+    assert async_to_sync(attempt)(stranger) == (False, 4403)
+    assert async_to_sync(attempt)(AnonymousUser()) == (False, 4401)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_websocket_from_a_foreign_origin_is_refused(writer, generation):
+    async def attempt():
+        communicator = WebsocketCommunicator(application, f"/ws/generations/{generation.pk}/",
+                                             headers=[(b"origin", b"https://evil.example"), (b"host", b"127.0.0.1")])
+        connected, _ = await communicator.connect()
+        return connected
+
+    assert async_to_sync(attempt)() is False

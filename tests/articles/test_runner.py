@@ -1,0 +1,87 @@
+"""The worker side, in-process, on the tiny random model."""
+
+import threading
+import time
+
+import pytest
+
+from articles import services
+from articles.models import Generation
+from articles.runner import run_generation
+from tests.articles.conftest import collect_group
+
+
+@pytest.fixture
+def draft(workspace, writer, tiny_model):
+    def make(variants=1, max_new_tokens=24, **kwargs):
+        return services.draft_create(workspace=workspace, user=writer, request=services.DraftRequest(
+            prompt="Tell me about lanterns.", variants=variants, seed=11,
+            params={"max_new_tokens": max_new_tokens, "temperature": 0.8}, **kwargs))
+    return make
+
+
+@pytest.mark.django_db(transaction=True)
+def test_pieces_are_published_in_order_and_the_text_is_persisted(draft):
+    generation = draft().generations.get()
+    receive, close = collect_group(generation.group_name())
+    try:
+        run_generation(generation.pk)
+        events = receive()
+    finally:
+        close()
+    generation.refresh_from_db()
+    pieces = [e for e in events if e["type"] == "generation.piece"]
+    assert [e["seq"] for e in pieces] == list(range(1, len(pieces) + 1))
+    assert "".join(e["text"] for e in pieces) == generation.text
+    assert generation.seq == len(pieces) and generation.status == "completed"
+    assert generation.completion_tokens == 24 and generation.finish_reason == "length"
+    assert generation.tokens_per_s > 0 and generation.time_to_first_token_s is not None
+    assert events[-1]["type"] == "generation.state" and events[-1]["status"] == "completed"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_running_a_task_twice_does_nothing_the_second_time(draft):
+    generation = draft().generations.get()
+    run_generation(generation.pk)
+    generation.refresh_from_db()
+    text, finished = generation.text, generation.finished_at
+    run_generation(generation.pk)
+    generation.refresh_from_db()
+    assert (generation.text, generation.finished_at, generation.attempts) == (text, finished, 1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_task_writes_all_queued_variants_in_one_batch(draft):
+    article = draft(variants=3)
+    first = article.generations.order_by("variant").first()
+    run_generation(first.pk)
+    assert set(article.generations.values_list("status", flat=True)) == {"completed"}
+    texts = list(article.generations.values_list("text", flat=True))
+    assert len(set(texts)) == 3  # different seeds, different texts
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cancel_stops_within_a_second_and_keeps_the_text(draft):
+    generation = draft(max_new_tokens=4000).generations.get()
+    worker = threading.Thread(target=run_generation, args=(generation.pk,))
+    worker.start()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not Generation.objects.filter(pk=generation.pk, seq__gte=5).exists():
+        time.sleep(0.05)
+    services.generation_cancel(generation=Generation.objects.get(pk=generation.pk))
+    asked = time.monotonic()
+    worker.join(30)
+    generation.refresh_from_db()
+    assert generation.status == "cancelled" and generation.finish_reason == "cancelled"
+    assert generation.finished_at is not None and time.monotonic() - asked < 5
+    assert 5 <= generation.seq < 4000 and generation.text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_model_that_cannot_load_fails_with_a_message(workspace, writer, settings, tmp_path):
+    settings.INKSTONE_DEFAULT_MODEL = str(tmp_path / "no-such-model")
+    generation = services.draft_create(workspace=workspace, user=writer, request=services.DraftRequest(prompt="Hi")).generations.get()
+    run_generation(generation.pk)
+    generation.refresh_from_db()
+    assert generation.status == "failed"
+    assert generation.error.startswith("Could not load the model:") and "no-such-model" in generation.error

@@ -1,0 +1,85 @@
+import pytest
+from django_q.models import OrmQ
+
+from articles import services
+from articles.models import Article, Generation
+from prompts.services import prompt_create
+from styles.services import style_create
+
+
+@pytest.fixture
+def template(workspace, writer):
+    return prompt_create(workspace=workspace, user=writer, name="Announcement", category="free",
+                         body="Announce {product} to {audience}.", variables=[{"name": "product"}, {"name": "audience", "default": "campers"}])
+
+
+@pytest.fixture
+def style(workspace):
+    return style_create(workspace=workspace, user=None, name="Sunny", voice="Bright.",
+                        default_params={"temperature": 0.5, "max_new_tokens": 64})
+
+
+def test_draft_from_template_makes_one_queued_generation_per_variant(workspace, writer, template, style, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        article = services.draft_create(workspace=workspace, user=writer, request=services.DraftRequest(
+            template_version=template.current, variables={"product": "the Sun Lantern"}, style_version=style.current,
+            variants=3, seed=7))
+    generations = list(article.generations.order_by("variant"))
+    assert [g.variant for g in generations] == [1, 2, 3]
+    assert [g.seed for g in generations] == [7, 8, 9]
+    first = generations[0]
+    assert first.status == "queued" and first.prompt == "Announce the Sun Lantern to campers."
+    assert first.system_prompt.startswith("You are a writer for Sunny.")
+    assert first.params["temperature"] == 0.5 and first.params["max_new_tokens"] == 64
+    assert (first.template_version, first.style_version) == (template.current, style.current)
+    assert article.title == "Announcement" and article.source == "template"
+    assert OrmQ.objects.count() == 3  # one task per generation, enqueued after commit
+
+
+def test_missing_variable_is_named_and_nothing_is_stored(workspace, writer, template):
+    with pytest.raises(services.DraftError) as excinfo:
+        services.draft_create(workspace=workspace, user=writer, request=services.DraftRequest(template_version=template.current))
+    assert excinfo.value.errors == {"variables.product": "Product is required."}
+    assert not Article.objects.exists() and not Generation.objects.exists() and not OrmQ.objects.exists()
+
+
+@pytest.mark.parametrize(("request_kwargs", "field", "message"), [
+    ({"prompt": "Hi", "variants": 5}, "variants", "between 1 and 4"),
+    ({}, "prompt", "Start from a template"),
+    ({"rewrite_text": "Old text"}, "style", "Pick the style"),
+    ({"prompt": "Hi", "params": {"temperature": 9}}, "params", "temperature must be between"),
+])
+def test_bad_drafts_are_refused(workspace, writer, request_kwargs, field, message):
+    with pytest.raises(services.DraftError) as excinfo:
+        services.draft_create(workspace=workspace, user=writer, request=services.DraftRequest(**request_kwargs))
+    assert message in excinfo.value.errors[field]
+
+
+def test_rate_limit_has_a_clear_message(workspace, writer, settings):
+    settings.INKSTONE_GENERATIONS_PER_MINUTE = 2
+    services.draft_create(workspace=workspace, user=writer, request=services.DraftRequest(prompt="One", variants=2))
+    with pytest.raises(services.RateLimited, match="2 generations in the last minute; the limit is 2 per minute"):
+        services.draft_create(workspace=workspace, user=writer, request=services.DraftRequest(prompt="Two"))
+
+
+def test_template_of_another_workspace_is_refused(workspace, other_workspace, writer):
+    foreign = prompt_create(workspace=other_workspace, user=None, name="Theirs", category="free", body="x", variables=[])
+    with pytest.raises(services.DraftError, match="Not found in this workspace"):
+        services.draft_create(workspace=workspace, user=writer, request=services.DraftRequest(template_version=foreign.current))
+
+
+def test_cancel_a_queued_generation_and_sweep_stale_running_ones(workspace, writer):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    article = services.draft_create(workspace=workspace, user=writer, request=services.DraftRequest(prompt="Hi", variants=2))
+    first, second = article.generations.order_by("variant")
+    assert services.generation_cancel(generation=first).status == "cancelled"
+    Generation.objects.filter(pk=second.pk).update(status="running", text="Half a sen", seq=4,
+                                                     heartbeat_at=timezone.now() - timedelta(seconds=60))
+    assert services.generations_sweep_stale() == 1
+    second.refresh_from_db()
+    assert second.status == "interrupted" and second.text == "Half a sen" and "Retry" in second.error
+    retry = services.generation_again(generation=second, user=writer, kind="retry")
+    assert (retry.status, retry.seed, retry.variant, retry.kind) == ("queued", second.seed, 2, "retry")

@@ -1,0 +1,52 @@
+"""An admin uploads the example dataset in a real browser and sees its stats and chart."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from corpora.starter import EXAMPLE_FILE
+
+pytestmark = pytest.mark.browser
+
+
+def test_admin_uploads_a_dataset_and_sees_stats_and_chart(asgi_server, page, make_member, workspace):
+    make_member("admin", workspace, username="ada")
+    records = sum(1 for line in EXAMPLE_FILE.read_text().splitlines() if line.strip())
+
+    page.goto(asgi_server + "/accounts/login/")
+    page.get_by_label("Username").fill("ada")
+    page.get_by_label("Password").fill("correct horse 42")
+    page.get_by_role("button", name="Log in").click()
+
+    page.goto(asgi_server + "/datasets/")
+    expect(page.get_by_text("No datasets yet.")).to_be_visible()
+    page.get_by_role("button", name="New dataset").click()
+    page.locator("#id_name").fill("Saltbeard voice")
+    page.locator("#id_files").set_input_files(str(EXAMPLE_FILE))
+    page.get_by_role("button", name="Create dataset").click()
+
+    expect(page).to_have_url(re.compile(r"/datasets/\d+/v1/$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Saltbeard voice")
+    expect(page.get_by_test_id("record-count")).to_have_text(str(records))
+    chart = page.get_by_test_id("length-chart")
+    expect(chart).to_be_visible()
+    assert chart.locator("rect.bar").count() >= 2
+    expect(page.locator("article.record").first).to_contain_text("Prompt")
+
+    # records page through htmx, without a full reload
+    page.get_by_role("link", name="Next →").click()
+    expect(page.locator("#records")).to_contain_text("Page 2 of")
+
+    # the list filters as you type (htmx), and keeps the URL in step
+    page.get_by_role("link", name="Datasets").first.click()
+    page.get_by_role("searchbox").fill("no such thing")
+    expect(page.get_by_text("No datasets match “no such thing”.")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"q=no(%20|\+)such"))
+    page.get_by_role("searchbox").fill("saltbeard")
+    expect(page.get_by_role("link", name="Saltbeard voice")).to_be_visible()
+
+    # usable on a phone: nothing scrolls sideways
+    page.set_viewport_size({"width": 390, "height": 844})
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the dataset page scrolls sideways on a phone ({width}px wide)"

@@ -1,0 +1,138 @@
+"""The datasets REST API: round trips, errors naming the field or the file/line, roles."""
+
+import json
+
+import pytest
+from rest_framework.test import APIClient
+
+from corpora import services
+from corpora.models import Dataset
+from corpora.services import UploadOptions
+from tests.corpora.conftest import jsonl, pairs, snapshot, upload
+
+
+def api_for(user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def make_dataset(workspace, user, name="Voice", rows=None):
+    return services.dataset_create_from_upload(
+        workspace=workspace, user=user, name=name,
+        files=[upload("voice.jsonl", jsonl(rows or pairs(5)))], options=UploadOptions(),
+    ).dataset
+
+
+def test_round_trip_create_list_filter_records_export_patch_delete(api, media_root):
+    response = api.post("/api/datasets/", {
+        "name": "Pirate voice", "description": "Arr",
+        "files": [upload("a.jsonl", jsonl(pairs(30))), upload("b.csv", b"q,a\nHi,Ahoy\n")],
+        "csv_prompt_column": "q", "csv_completion_column": "a",
+    }, format="multipart")
+    assert response.status_code == 201, response.content
+    created = response.json()
+    assert created["name"] == "Pirate voice" and created["versions"] == [1]
+    latest = created["latest_version"]
+    assert latest["status"] == "ready" and latest["record_count"] == 31 and latest["token_count"] > 0
+    pk = created["id"]
+
+    api.post("/api/datasets/", {"name": "Teacher voice", "files": [upload("t.txt", b"Hello class.")]},
+             format="multipart")
+    listing = api.get("/api/datasets/", {"search": "pirate"}).json()
+    assert listing["count"] == 1 and listing["results"][0]["id"] == pk
+
+    page = api.get(f"/api/datasets/{pk}/records/", {"page": 2}).json()
+    assert page["count"] == 31 and page["results"][0]["index"] == 26
+    assert page["results"][-1]["data"] == {"prompt": "Hi", "completion": "Ahoy"}
+
+    dataset = Dataset.objects.get(pk=pk)
+    services.version_split(version=dataset.versions.get(), user=None, validation_fraction=0.1, seed=1)
+    validation = api.get(f"/api/datasets/{pk}/records/", {"version": 2, "split": "validation"}).json()
+    assert validation["count"] == 3 and {r["split"] for r in validation["results"]} == {"validation"}
+    assert api.get(f"/api/datasets/{pk}/records/", {"version": 9}).status_code == 404
+
+    export = api.get(f"/api/datasets/{pk}/export/", {"version": 1})
+    assert export.status_code == 200 and export["Content-Type"] == "application/jsonl"
+    lines = [json.loads(line) for line in b"".join(export.streaming_content).splitlines()]
+    assert lines[0] == pairs(1)[0] and len(lines) == 31
+
+    patched = api.patch(f"/api/datasets/{pk}/", {"name": "Saltbeard"}, format="json")
+    assert patched.status_code == 200 and patched.json()["name"] == "Saltbeard"
+    clash = api.patch(f"/api/datasets/{pk}/", {"name": "teacher voice"}, format="json")
+    assert clash.status_code == 400 and "already exists" in clash.json()["name"][0]
+
+    assert api.delete(f"/api/datasets/{pk}/").status_code == 204
+    assert api.get(f"/api/datasets/{pk}/").status_code == 404
+
+
+def test_file_problems_come_back_as_file_line_reason(api, media_root):
+    before = snapshot(media_root)
+    response = api.post("/api/datasets/", {
+        "name": "Broken", "files": [upload("ok.jsonl", jsonl(pairs(2))), upload("bad.jsonl", jsonl(pairs(2)) + b"{\n"),
+                                    upload("empty.md", b"")],
+    }, format="multipart")
+    assert response.status_code == 400
+    body = response.json()
+    assert body["errors"] == [
+        {"file": "bad.jsonl", "line": 3, "reason": "invalid JSON: Expecting property name enclosed in double quotes (column 2)"},
+        {"file": "empty.md", "line": None, "reason": "the file is empty"},
+    ]
+    assert body["total"] == 2 and "Nothing was stored" in body["detail"]
+    assert snapshot(media_root) == before
+
+
+def test_field_errors_name_the_field(api, workspace, admin):
+    make_dataset(workspace, admin, name="Taken")
+    assert "files" in api.post("/api/datasets/", {"name": "X"}, format="multipart").json()
+    response = api.post("/api/datasets/", {"name": "taken", "files": [upload("a.jsonl", jsonl(pairs(1)))]},
+                        format="multipart")
+    assert response.status_code == 400 and "already exists" in response.json()["name"][0]
+    response = api.post("/api/datasets/", {"name": "Y", "files": [upload("a.csv", b"a,b\n1,2\n")],
+                                           "csv_prompt_column": "a"}, format="multipart")
+    assert response.status_code == 400 and "csv_prompt_column" in response.json()
+
+
+def test_keep_valid_rows_over_the_api(api, media_root):
+    response = api.post("/api/datasets/", {
+        "name": "Partial", "keep_valid_rows": "true",
+        "files": [upload("m.jsonl", jsonl(pairs(3)) + b'{"prompt": 1, "completion": "x"}\n')],
+    }, format="multipart")
+    assert response.status_code == 201
+    latest = response.json()["latest_version"]
+    assert latest["record_count"] == 3
+    assert latest["problems"] == [{"file": "m.jsonl", "line": 4, "reason": "field 'prompt' must be a string, found a number"}]
+
+
+@pytest.mark.parametrize("role, can_manage", [("writer", False), ("editor", False), ("admin", True)])
+def test_roles_in_the_api(make_member, workspace, role, can_manage):
+    dataset = make_dataset(workspace, make_member("admin", workspace, username="owner"))
+    client = api_for(make_member(role, workspace))
+    assert client.get("/api/datasets/").status_code == 200
+    assert client.get(f"/api/datasets/{dataset.pk}/").status_code == 200
+    assert client.get(f"/api/datasets/{dataset.pk}/records/").status_code == 200
+    assert client.get(f"/api/datasets/{dataset.pk}/export/").status_code == 200
+    created = client.post("/api/datasets/", {"name": "New", "files": [upload("a.jsonl", jsonl(pairs(1)))]},
+                          format="multipart")
+    assert created.status_code == (201 if can_manage else 403)
+    if not can_manage:
+        assert "does not allow" in created.json()["detail"]
+    assert client.patch(f"/api/datasets/{dataset.pk}/", {"name": "Z"}, format="json").status_code == (200 if can_manage else 403)
+    assert client.delete(f"/api/datasets/{dataset.pk}/").status_code == (204 if can_manage else 403)
+
+
+def test_another_workspaces_dataset_is_404_in_the_api(make_member, workspace, other_workspace):
+    dataset = make_dataset(other_workspace, make_member("admin", other_workspace))
+    client = api_for(make_member("admin", workspace))
+    for path in ["", "records/", "export/"]:
+        assert client.get(f"/api/datasets/{dataset.pk}/{path}").status_code == 404
+    assert client.patch(f"/api/datasets/{dataset.pk}/", {"name": "Mine"}, format="json").status_code == 404
+    assert client.delete(f"/api/datasets/{dataset.pk}/").status_code == 404
+    assert client.get("/api/datasets/").json()["count"] == 0
+
+
+def test_schema_documents_the_dataset_endpoints(client, db):
+    schema = client.get("/api/schema/").content.decode()
+    for path in ["/api/datasets/", "/api/datasets/{id}/", "/api/datasets/{id}/records/", "/api/datasets/{id}/export/"]:
+        assert f"{path}:" in schema
+    assert "multipart/form-data" in schema and "application/jsonl" in schema
