@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 from urllib.parse import quote
 
-
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -98,3 +97,17 @@ def descendants(pid: int) -> list[tuple[int, str]]:
             found.append(child)
             todo.append(child[0])
     return found
+
+
+def html_text(html: str) -> str:
+    """The visible text of an HTML fragment, whitespace collapsed (to compare with a page)."""
+    from html.parser import HTMLParser
+
+    parts: list[str] = []
+
+    class Collector(HTMLParser):
+        def handle_data(self, data):
+            parts.append(data)
+
+    Collector().feed(html)
+    return " ".join("".join(parts).split())

@@ -134,4 +134,6 @@ def article_choose(request, pk, generation_pk):
     generation = get_object_or_404(article.generations, pk=generation_pk)
     services.article_choose(article=article, generation=generation)
     messages.success(request, f"Variant {generation.variant} is now the article text.")
+    if request.htmx:  # cards streamed over the socket carry no CSRF field: htmx sends the header
+        return HttpResponseClientRedirect(article.get_absolute_url())
     return redirect(article)
