@@ -3,13 +3,13 @@
 import json
 
 import pytest
-from articles import services
-from articles.consumers import GenerationJsonConsumer
-from articles.models import Generation
 from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 
+from articles import services
+from articles.consumers import GenerationJsonConsumer
+from articles.models import Generation
 from config.asgi import application
 
 

@@ -9,10 +9,10 @@ import urllib.request
 
 import pytest
 import websockets
-from articles.models import Generation
 from django.db import connection
 
 from accounts.tokens import api_token_create
+from articles.models import Generation
 from tests.support import start_worker, stop
 
 pytestmark = [pytest.mark.real_model, pytest.mark.django_db(transaction=True)]

@@ -4,10 +4,10 @@ import threading
 import time
 
 import pytest
+
 from articles import services
 from articles.models import Generation
 from articles.runner import run_generation
-
 from tests.articles.conftest import collect_group
 
 

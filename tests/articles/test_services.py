@@ -1,8 +1,8 @@
 import pytest
-from articles import services
-from articles.models import Article, Generation
 from django_q.models import OrmQ
 
+from articles import services
+from articles.models import Article, Generation
 from prompts.services import prompt_create
 from styles.services import style_create
 
