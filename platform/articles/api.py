@@ -17,6 +17,7 @@ class ParamsInput(serializers.Serializer):
     top_p = serializers.FloatField(required=False)
     top_k = serializers.IntegerField(required=False)
     max_new_tokens = serializers.IntegerField(required=False)
+    min_new_tokens = serializers.IntegerField(required=False, help_text="Keep writing at least this long.")
     repetition_penalty = serializers.FloatField(required=False)
 
 

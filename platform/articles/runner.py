@@ -172,7 +172,7 @@ def run_generation(generation_id: int) -> None:
             for generation in batch:
                 publish(generation.pk, state_event(Generation.objects.get(pk=generation.pk)))
             return
-        engine = engine_for(loaded, max_batch=MAX_BATCH, gather_s=0.05)
+        engine = engine_for(loaded, max_batch=MAX_BATCH, gather_s=0.005)  # the batch is submitted at once
         threads = [
             threading.Thread(target=_stream_one, args=(engine, loaded, g, watch.stops[g.pk]), name=f"generation-{g.pk}")
             for g in batch

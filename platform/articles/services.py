@@ -64,7 +64,7 @@ def _params(style_version, overrides: dict) -> dict:
     from generation.streaming import GenerationParams
 
     params = {**(style_version.params() if style_version else {}), **{k: v for k, v in overrides.items() if v not in (None, "")}}
-    allowed = {"temperature", "top_p", "top_k", "max_new_tokens", "repetition_penalty"}
+    allowed = {"temperature", "top_p", "top_k", "max_new_tokens", "min_new_tokens", "repetition_penalty"}
     unknown = set(params) - allowed
     if unknown:
         raise DraftError({"params": f"Unknown parameter(s): {', '.join(sorted(unknown))}."})

@@ -157,7 +157,7 @@ Q_CLUSTER = {
     "max_attempts": 3,
     "catch_up": False,
     "ack_failures": True,
-    "poll": 0.2,
+    "poll": 0.05,  # the ORM broker's polling interval: part of a draft's time to first token
     "ALT_CLUSTERS": {
         "training": {
             "workers": 1,  # one training job per GPU worker
