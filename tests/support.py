@@ -74,7 +74,8 @@ def start_worker(settings_dict: dict, cluster: str, log_path: Path, **env: str) 
     )
 
 
-def stop(process: subprocess.Popen, timeout: float = 10.0) -> None:
+def stop(process: subprocess.Popen, timeout: float = 15.0) -> None:
+    """Terminate a child (and, if it leads its own session, everything it started)."""
     if process.poll() is None:
         process.terminate()
         try:
@@ -82,6 +83,11 @@ def stop(process: subprocess.Popen, timeout: float = 10.0) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+    try:
+        if os.getpgid(process.pid) == process.pid:
+            os.killpg(process.pid, 9)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 def descendants(pid: int) -> list[tuple[int, str]]:
