@@ -28,3 +28,12 @@ def embedded_redis_argv(socket_path: Path) -> list[str]:
         "--dir", str(socket_path.parent),
         "--loglevel", "warning",
     ]
+
+
+def redis_answers(socket_path: Path) -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis(unix_socket_path=str(socket_path), socket_timeout=1).ping())
+    except redis.RedisError:
+        return False

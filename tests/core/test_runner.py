@@ -32,9 +32,10 @@ def test_run_serves_site_and_reports_killed_workers(tmp_path):
         connection.settings_dict, INKSTONE_PORT=str(port),
         INKSTONE_WORKER_HEARTBEAT_SECONDS="0.5", INKSTONE_WORKER_STALE_SECONDS="3",
     )
-    processes = [] if "REDIS_URL" in os.environ else ["redis"]
+    # Redis is already up (the session's embedded one, or REDIS_URL's): a second embedded
+    # server on the same socket is refused, see test_embedded_redis_refuses_a_second_instance.
     runner = subprocess.Popen(
-        [sys.executable, "-m", "core.runner", *processes, "web", "generation", "training"],
+        [sys.executable, "-m", "core.runner", "web", "generation", "training"],
         cwd=ROOT, env=env, stdout=open(tmp_path / "run.log", "wb"), stderr=subprocess.STDOUT,
         start_new_session=True,
     )
@@ -70,3 +71,13 @@ def test_run_serves_site_and_reports_killed_workers(tmp_path):
         except subprocess.TimeoutExpired:
             os.killpg(runner.pid, signal.SIGKILL)
     assert runner.returncode is not None
+
+
+def test_embedded_redis_refuses_a_second_instance(redis_service, settings):
+    if not settings.USES_EMBEDDED_REDIS:
+        pytest.skip("REDIS_URL is set: no embedded Redis")
+    from tests.support import ROOT
+
+    result = subprocess.run([sys.executable, "manage.py", "embedded_redis"], cwd=ROOT, capture_output=True, text=True, timeout=30)
+    assert result.returncode != 0
+    assert "already running" in result.stderr
