@@ -1,6 +1,7 @@
 from django import forms
 from django.conf import settings
 
+from articles.models import Article
 from prompts.models import PromptTemplate
 from styles.models import StyleProfile
 
@@ -21,6 +22,9 @@ class DraftForm(forms.Form):
     template = forms.ModelChoiceField(queryset=PromptTemplate.objects.none(), required=False)
     prompt = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}), label="Prompt")
     rewrite_text = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 6}), label="Text to rewrite")
+    rewrite_article = forms.ModelChoiceField(
+        queryset=Article.objects.none(), required=False, label="…or an article to rewrite", empty_label="—",
+    )
     style = forms.ModelChoiceField(queryset=StyleProfile.objects.none(), required=False, empty_label="No style")
     model = forms.ChoiceField(choices=())
     variants = forms.IntegerField(min_value=1, max_value=4, initial=1)
@@ -36,5 +40,6 @@ class DraftForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["template"].queryset = PromptTemplate.objects.filter(workspace=workspace).select_related("current")
         self.fields["style"].queryset = StyleProfile.objects.filter(workspace=workspace).select_related("current")
+        self.fields["rewrite_article"].queryset = Article.objects.filter(workspace=workspace).exclude(body="")
         self.fields["model"].choices = model_choices()
         self.fields["model"].initial = settings.INKSTONE_DEFAULT_MODEL

@@ -32,9 +32,12 @@ def _draft_request(form: DraftForm, values: dict) -> services.DraftRequest:
     data = form.cleaned_data
     source = data["source"]
     template = data["template"] if source == "template" else None
+    rewrite_text = data["rewrite_text"] if source == "rewrite" else ""
+    if source == "rewrite" and not rewrite_text.strip() and data["rewrite_article"] is not None:
+        rewrite_text = data["rewrite_article"].body
     return services.DraftRequest(
         title=data["title"], template_version=template.current if template else None, variables=values,
-        prompt=data["prompt"] if source == "free" else "", rewrite_text=data["rewrite_text"] if source == "rewrite" else "",
+        prompt=data["prompt"] if source == "free" else "", rewrite_text=rewrite_text,
         style_version=data["style"].current if data["style"] else None, model=data["model"],
         params={name: data[name] for name in DraftForm.PARAMS if data[name] is not None},
         variants=data["variants"], seed=data["seed"],

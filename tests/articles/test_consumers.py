@@ -108,3 +108,19 @@ def test_websocket_from_a_foreign_origin_is_refused(writer, generation):
         return connected
 
     assert async_to_sync(attempt)() is False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_tabs_on_the_same_generation_both_see_the_stream(writer, generation):
+    async def scenario():
+        tabs = [communicator_for(writer, generation.pk) for _ in range(2)]
+        for tab in tabs:
+            await tab.connect()
+        await get_channel_layer().group_send(generation.group_name(), piece(generation.pk, 3, " there"))
+        received = [await receive_all(tab, 0.5) for tab in tabs]
+        for tab in tabs:
+            await tab.disconnect()
+        return received
+
+    for messages in async_to_sync(scenario)():
+        assert "".join(m["text"] for m in messages if m["type"] == "append") == "Hello there"

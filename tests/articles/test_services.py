@@ -83,3 +83,45 @@ def test_cancel_a_queued_generation_and_sweep_stale_running_ones(workspace, writ
     assert second.status == "interrupted" and second.text == "Half a sen" and "Retry" in second.error
     retry = services.generation_again(generation=second, user=writer, kind="retry")
     assert (retry.status, retry.seed, retry.variant, retry.kind) == ("queued", second.seed, 2, "retry")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_generate_command_prints_the_text_as_it_is_written(workspace, writer, tiny_model, capsys):
+    import threading
+    import time
+
+    from django.core.management import call_command
+
+    from articles.runner import run_generation
+
+    def worker():  # stands in for the queue: run the generation once it exists
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not Generation.objects.exists():
+            time.sleep(0.05)
+        time.sleep(0.3)
+        run_generation(Generation.objects.get().pk)
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    call_command("generate", "--user", "wendy", "--prompt", "Tell me about lanterns.", "--max-new-tokens", "20", "--seed", "3")
+    thread.join()
+    generation = Generation.objects.get()
+    captured = capsys.readouterr()
+    assert generation.status == "completed" and generation.text
+    assert captured.out.strip() == generation.text.strip()
+    assert "completed · 20 tokens" in captured.err
+
+
+def test_rewrite_an_existing_article_in_another_style(client, workspace, writer):
+    from articles.models import Article
+
+    source = Article.objects.create(workspace=workspace, title="Old post", body="Our lantern is bright.", created_by=writer)
+    style = style_create(workspace=workspace, user=None, name="Pirate", voice="Arr.")
+    client.force_login(writer)
+    response = client.post("/write/new/", {"source": "rewrite", "rewrite_article": source.pk, "style": style.pk,
+                                           "model": "default", "variants": 1})
+    article = Article.objects.exclude(pk=source.pk).get()
+    assert response.url == article.get_absolute_url()
+    generation = article.generations.get()
+    assert article.source == "rewrite" and "Our lantern is bright." in generation.prompt
+    assert generation.system_prompt.startswith("You are a writer for Pirate.")
