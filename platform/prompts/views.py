@@ -158,4 +158,6 @@ def prompt_delete(request, pk):
         services.prompt_delete(template=template)
         messages.success(request, f"Deleted “{name}”.")
         return redirect("prompt_list")
-    return render(request, "prompts/confirm_delete.html", {"template_obj": template})
+    return render(request, "_confirm_delete.html", {
+        "obj": template, "back_url": template.get_absolute_url(), "consequence": "Drafts already written from it keep their text.",
+    })

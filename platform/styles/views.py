@@ -119,4 +119,6 @@ def style_delete(request, pk):
         services.style_delete(profile=profile)
         messages.success(request, f"Deleted “{name}”.")
         return redirect("style_list")
-    return render(request, "styles/confirm_delete.html", {"profile": profile})
+    return render(request, "_confirm_delete.html", {
+        "obj": profile, "back_url": profile.get_absolute_url(), "consequence": "Drafts already written in it keep their text.",
+    })
