@@ -104,8 +104,10 @@ def pytest_runtest_makereport(item, call):
     setattr(item, f"rep_{report.when}", report)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def browser():
+    """Per test: Playwright's sync API keeps an event loop running in this thread while it is
+    open, which would break async_to_sync in later (non-browser) tests."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
