@@ -75,5 +75,10 @@ def default_model_dir() -> Path:
 
     report = ensure_default_model()
     if report.converted:
-        emit(bench="setup", converted=True, seconds=round(report.seconds, 2), cache=str(report.cache_dir))
+        emit(
+            bench="setup",
+            converted=True,
+            seconds=round(report.seconds, 2),
+            cache=str(report.cache_dir),
+        )
     return report.cache_dir

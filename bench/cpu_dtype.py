@@ -1,15 +1,17 @@
 """float32 vs bfloat16 on this CPU: generation (1 and 8 sequences) and LoRA training steps.
 
+Generation runs in a worker thread, as in stream_generate/BatchingEngine. Rounds alternate the
+dtypes and the best round counts (the CPU is shared with other jobs).
 Prints one JSON line per case with both figures and ratio = bf16/fp32 (>1: bf16 faster), then
 a `choice` line. generation/models.py's CPU_DTYPE constant records the outcome.
-Run: .venv/bin/python bench/cpu_dtype.py [--tokens 32] [--rounds 3]
+Run: .venv/bin/python bench/cpu_dtype.py [--tokens 32] [--rounds 4]
 """
 
 from __future__ import annotations
 
 import argparse
 
-from _common import PROMPTS, chat, default_model_dir, emit, in_thread, median, timed
+from _common import PROMPTS, chat, default_model_dir, emit, in_thread, timed
 
 
 def load(dtype: str):
@@ -22,13 +24,29 @@ def gen_tok_s(loaded, batch: int, tokens: int) -> float:
     import torch
 
     tok = loaded.tokenizer
-    texts = [tok.apply_chat_template(chat(p), tokenize=False, add_generation_prompt=True) for p in PROMPTS[:batch]]
-    enc = tok(texts, return_tensors="pt", padding=True, padding_side="left", add_special_tokens=False)
+    texts = [
+        tok.apply_chat_template(chat(p), tokenize=False, add_generation_prompt=True)
+        for p in PROMPTS[:batch]
+    ]
+    enc = tok(
+        texts, return_tensors="pt", padding=True, padding_side="left", add_special_tokens=False
+    )
     with torch.no_grad():  # in a worker thread, like stream_generate/BatchingEngine
-        _, seconds = timed(lambda: in_thread(lambda: loaded.model.generate(
-            **enc, do_sample=True, temperature=0.7, top_p=0.9, top_k=50, repetition_penalty=1.1,
-            max_new_tokens=tokens, min_new_tokens=tokens, pad_token_id=tok.pad_token_id,
-        )))
+        _, seconds = timed(
+            lambda: in_thread(
+                lambda: loaded.model.generate(
+                    **enc,
+                    do_sample=True,
+                    temperature=0.7,
+                    top_p=0.9,
+                    top_k=50,
+                    repetition_penalty=1.1,
+                    max_new_tokens=tokens,
+                    min_new_tokens=tokens,
+                    pad_token_id=tok.pad_token_id,
+                )
+            )
+        )
     return batch * tokens / seconds
 
 
@@ -37,7 +55,10 @@ def train_tok_s(loaded, steps: int = 3, batch: int = 4, seq: int = 128) -> float
     import torch
     from peft import LoraConfig, get_peft_model
 
-    model = get_peft_model(loaded.model, LoraConfig(r=8, lora_alpha=16, target_modules=["q_proj", "k_proj", "v_proj", "o_proj"]))
+    model = get_peft_model(
+        loaded.model,
+        LoraConfig(r=8, lora_alpha=16, target_modules=["q_proj", "k_proj", "v_proj", "o_proj"]),
+    )
     model.train()
     optim = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4)
     gen = torch.Generator().manual_seed(0)
@@ -58,7 +79,7 @@ def train_tok_s(loaded, steps: int = 3, batch: int = 4, seq: int = 128) -> float
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--tokens", type=int, default=32)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=4)
     args = parser.parse_args()
     models = {d: load(d) for d in ("float32", "bfloat16")}
     for m in models.values():
@@ -69,23 +90,40 @@ def main() -> None:
         for _ in range(args.rounds):  # interleaved so CPU contention hits both alike
             for d, m in models.items():
                 samples[d].append(gen_tok_s(m, batch, args.tokens))
-        fp32, bf16 = median(samples["float32"]), median(samples["bfloat16"])
+        fp32, bf16 = max(samples["float32"]), max(samples["bfloat16"])  # best of rounds
         results[f"generate_batch{batch}"] = bf16 / fp32
-        emit(bench="cpu_dtype", case=f"generate_batch{batch}", tokens=args.tokens,
-             float32_tok_s=round(fp32, 2), bfloat16_tok_s=round(bf16, 2), ratio=round(bf16 / fp32, 3))
+        emit(
+            bench="cpu_dtype",
+            case=f"generate_batch{batch}",
+            tokens=args.tokens,
+            float32_tok_s=round(fp32, 2),
+            bfloat16_tok_s=round(bf16, 2),
+            ratio=round(bf16 / fp32, 3),
+        )
     samples = {d: [] for d in models}
     for _ in range(2):
         for d, m in models.items():
             samples[d].append(train_tok_s(m))
-    fp32, bf16 = median(samples["float32"]), median(samples["bfloat16"])
+    fp32, bf16 = max(samples["float32"]), max(samples["bfloat16"])
     results["lora_train"] = bf16 / fp32
-    emit(bench="cpu_dtype", case="lora_train", float32_tok_s=round(fp32, 1), bfloat16_tok_s=round(bf16, 1),
-         ratio=round(bf16 / fp32, 3))
-    # Interactive generation is one or a few streams: weight the single-stream case most.
-    ok_batch = results["generate_batch8"] >= 0.95  # within noise of a tie is fine
-    choice = "bfloat16" if results["generate_batch1"] > 1.1 and ok_batch else "float32"
-    emit(bench="cpu_dtype", case="choice", choice=choice, ratios={k: round(v, 3) for k, v in results.items()},
-         rule="bfloat16 if >=10% faster single-stream and batched ratio >= 0.95")
+    emit(
+        bench="cpu_dtype",
+        case="lora_train",
+        float32_tok_s=round(fp32, 1),
+        bfloat16_tok_s=round(bf16, 1),
+        ratio=round(bf16 / fp32, 3),
+    )
+    # bf16 only pays if it is never meaningfully slower (>= 0.95, noise on this shared CPU) and
+    # clearly faster (> 1.1) somewhere: generation of 1 or 8 sequences, or LoRA training.
+    never_slower = all(r >= 0.95 for r in results.values())
+    choice = "bfloat16" if never_slower and max(results.values()) > 1.1 else "float32"
+    emit(
+        bench="cpu_dtype",
+        case="choice",
+        choice=choice,
+        ratios={k: round(v, 3) for k, v in results.items()},
+        rule="bfloat16 if no case < 0.95 and some case > 1.1 (bf16/fp32 tokens/s)",
+    )
 
 
 if __name__ == "__main__":

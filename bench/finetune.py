@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -129,6 +130,7 @@ def main(argv: list[str] | None = None) -> dict:
         "bare_tokens_per_s": round(best_bare, 1),
         "finetune_tokens_per_s": round(best_ours, 1),
         "ratio": round(best_ours / best_bare, 3),
+        "ratio_median": round(statistics.median(r["tokens_per_s"] for r in ours) / statistics.median(r["tokens_per_s"] for r in bare), 3),
         "target_ratio": 0.9,
         "bare_rounds": [round(r["tokens_per_s"], 1) for r in bare],
         "finetune_rounds": [round(r["tokens_per_s"], 1) for r in ours],

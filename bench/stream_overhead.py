@@ -33,9 +33,15 @@ def main() -> None:
     def bare():
         with torch.no_grad():
             out = loaded.model.generate(
-                input_ids=ids, attention_mask=torch.ones_like(ids), do_sample=True,
-                temperature=params.temperature, top_p=params.top_p, top_k=params.top_k,
-                repetition_penalty=params.repetition_penalty, max_new_tokens=n, min_new_tokens=n,
+                input_ids=ids,
+                attention_mask=torch.ones_like(ids),
+                do_sample=True,
+                temperature=params.temperature,
+                top_p=params.top_p,
+                top_k=params.top_k,
+                repetition_penalty=params.repetition_penalty,
+                max_new_tokens=n,
+                min_new_tokens=n,
                 pad_token_id=loaded.tokenizer.pad_token_id,
             )
         assert out.shape[1] - ids.shape[1] == n
@@ -64,16 +70,25 @@ def main() -> None:
     # by other jobs on this shared CPU); the median of paired ratios and CPU time are reported too.
     ratio = min(wall["plain"]) / min(wall["streamed"])
     _, main_wall, _ = timed_both(bare)
-    emit(bench="stream_overhead", model=loaded.name, dtype=loaded.dtype, tokens=n, rounds=args.rounds,
-         stream_tok_s=round(n / min(wall["streamed"]), 2), baseline="model.generate",
-         baseline_tok_s=round(n / min(wall["plain"]), 2), ratio=round(ratio, 3),
-         median_wall_ratio=round(median(wall_ratios), 3),
-         cpu_time_ratio=round(median(cpu_ratios), 3),
-         wall_ratios=[round(r, 2) for r in wall_ratios], target=0.97,
-         main_thread_generate_tok_s=round(n / main_wall, 2),
-         ok=ratio >= 0.97,
-         note="ratio = best plain_s / best stream_s over alternating rounds; cpu_time_ratio = "
-              "median paired ratio of process CPU time (steady on a shared CPU)")
+    emit(
+        bench="stream_overhead",
+        model=loaded.name,
+        dtype=loaded.dtype,
+        tokens=n,
+        rounds=args.rounds,
+        stream_tok_s=round(n / min(wall["streamed"]), 2),
+        baseline="model.generate",
+        baseline_tok_s=round(n / min(wall["plain"]), 2),
+        ratio=round(ratio, 3),
+        median_wall_ratio=round(median(wall_ratios), 3),
+        cpu_time_ratio=round(median(cpu_ratios), 3),
+        wall_ratios=[round(r, 2) for r in wall_ratios],
+        target=0.97,
+        main_thread_generate_tok_s=round(n / main_wall, 2),
+        ok=ratio >= 0.97,
+        note="ratio = best plain_s / best stream_s over alternating rounds; cpu_time_ratio = "
+        "median paired ratio of process CPU time (steady on a shared CPU)",
+    )
 
 
 if __name__ == "__main__":

@@ -29,9 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
     for name in _PLUGIN_MODULES:
         try:
             module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:  # the module exists but one of its imports is missing
-                raise
+        except ImportError as exc:  # not written yet, or a dependency of it is missing
+            if getattr(exc, "name", None) != name:
+                print(f"warning: {name} unavailable: {exc}", file=sys.stderr)
             continue
         module.add_parser(sub)
     return parser

@@ -35,10 +35,11 @@ SOURCE_MARKER = "inkstone-source.json"
 
 DTYPES = ("auto", "float32", "bfloat16", "float16")
 # Measured by bench/cpu_dtype.py on the 2-core AMD EPYC dev box (avx512_bf16, no AMX), real
-# default model, CPU shared with another job (2026-11-29): generation 1 sequence fp32 14.3 vs
-# bf16 21.1 tok/s (x1.48); 8 sequences 68.1 vs 67.0 tok/s (x0.98, a tie); LoRA training steps
-# 37 vs 71 tok/s (x1.90). Logits are sampled in float32 either way. Override with
-# INKSTONE_CPU_DTYPE=float32|bfloat16.
+# default model, 2026-11-29, CPU heavily shared with other jobs (so figures are noisy). bf16/fp32
+# tokens/s: run 1 (main thread): 1 sequence 21.1/14.3 = x1.48, 8 sequences 67.0/68.1 = x0.98,
+# LoRA training 71/37 = x1.90; run 2 (worker thread, best of 4 rounds): x1.00, x1.43, x9.6.
+# bf16 was never meaningfully slower and often faster; logits are sampled in float32 either way.
+# Override with INKSTONE_CPU_DTYPE=float32|bfloat16.
 CPU_DTYPE = "bfloat16"
 
 _DEVICE_RE = re.compile(r"^(auto|cpu|cuda|cuda:\d+|mps)$")
@@ -148,9 +149,10 @@ def _cache_is_valid(target: Path, fingerprint: dict[str, Any]) -> bool:
         stored = json.loads(marker.read_text())
     except (OSError, ValueError):
         return False
-    return stored.get("size") == fingerprint["size"] and stored.get(
-        "mtime_ns"
-    ) == fingerprint["mtime_ns"]
+    return (
+        stored.get("size") == fingerprint["size"]
+        and stored.get("mtime_ns") == fingerprint["mtime_ns"]
+    )
 
 
 # --------------------------------------------------------------------------- conversion
@@ -192,7 +194,9 @@ def _write_converted(gguf_path: Path, out: Path) -> None:
     try:
         with _quiet_transformers():
             tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=name)
-            loaded = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, dtype=torch.float32)
+            loaded = AutoModelForCausalLM.from_pretrained(
+                folder, gguf_file=name, dtype=torch.float32
+            )
     except Exception as exc:  # gguf raises ValueError/KeyError/struct errors on bad files
         raise InvalidModelError(f"cannot read GGUF file {gguf_path}: {_one_line(exc)}") from None
     config = loaded.config
@@ -241,7 +245,8 @@ def _looks_like_path(source: str) -> bool:
         source.startswith(("/", ".", "~"))
         or source.endswith(".gguf")
         or source.count("/") > 1
-        or os.sep != "/" and os.sep in source
+        or os.sep != "/"
+        and os.sep in source
     )
 
 
@@ -364,7 +369,9 @@ def choose_dtype(requested: str, device: str) -> str:
     env = os.environ.get("INKSTONE_CPU_DTYPE", "").strip()
     if env:
         if env not in DTYPES[1:]:
-            raise GenerationError(f"INKSTONE_CPU_DTYPE must be float32, bfloat16 or float16, not {env!r}")
+            raise GenerationError(
+                f"INKSTONE_CPU_DTYPE must be float32, bfloat16 or float16, not {env!r}"
+            )
         return env
     return CPU_DTYPE
 
@@ -458,10 +465,14 @@ class ModelCache:
 
     `get(spec)` returns a LoadedModel view; specs differing only in adapters share one base
     model (adapters are loaded into it once). When the bases' estimated bytes exceed
-    `max_bytes`, least recently used bases are dropped (the newest is always kept).
+    `max_bytes`, least recently used bases are dropped (the newest is always kept; the estimate
+    is checked after a load, so memory briefly holds one model more). A freshly loaded base is
+    warmed up with one tiny forward pass unless `warmup=False`.
     """
 
-    def __init__(self, max_bytes: int = 4 << 30, cache_dir: Path | None = None, warmup: bool = True):
+    def __init__(
+        self, max_bytes: int = 4 << 30, cache_dir: Path | None = None, warmup: bool = True
+    ):
         self.max_bytes = max_bytes
         self.cache_dir = cache_dir
         self.warmup = warmup

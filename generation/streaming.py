@@ -47,17 +47,30 @@ class GenerationParams:
             self.stop = (self.stop,)
         self.stop = tuple(self.stop)
         checks = [
-            (isinstance(self.max_new_tokens, int) and self.max_new_tokens >= 1,
-             "max_new_tokens must be an integer >= 1"),
+            (
+                isinstance(self.max_new_tokens, int) and self.max_new_tokens >= 1,
+                "max_new_tokens must be an integer >= 1",
+            ),
             (0 <= self.temperature <= 5, "temperature must be between 0 and 5"),
             (0 < self.top_p <= 1, "top_p must be in (0, 1]"),
-            (isinstance(self.top_k, int) and self.top_k >= 0, "top_k must be an integer >= 0 (0 = off)"),
+            (
+                isinstance(self.top_k, int) and self.top_k >= 0,
+                "top_k must be an integer >= 0 (0 = off)",
+            ),
             (0 < self.repetition_penalty <= 5, "repetition_penalty must be in (0, 5]"),
-            (self.seed is None or isinstance(self.seed, int) and self.seed >= 0,
-             "seed must be a non-negative integer or None"),
-            (all(isinstance(s, str) and s for s in self.stop), "stop sequences must be non-empty strings"),
-            (isinstance(self.min_new_tokens, int) and 0 <= self.min_new_tokens <= self.max_new_tokens,
-             "min_new_tokens must be between 0 and max_new_tokens"),
+            (
+                self.seed is None or isinstance(self.seed, int) and self.seed >= 0,
+                "seed must be a non-negative integer or None",
+            ),
+            (
+                all(isinstance(s, str) and s for s in self.stop),
+                "stop sequences must be non-empty strings",
+            ),
+            (
+                isinstance(self.min_new_tokens, int)
+                and 0 <= self.min_new_tokens <= self.max_new_tokens,
+                "min_new_tokens must be between 0 and max_new_tokens",
+            ),
         ]
         for ok, message in checks:
             if not ok:
@@ -182,7 +195,12 @@ class StopMatcher:
             out, self.buffer, self.hit = self.buffer[: min(found)], "", True
             return out
         hold = max(
-            (k for s in self.stops for k in range(len(s) - 1, 0, -1) if self.buffer.endswith(s[:k])),
+            (
+                k
+                for s in self.stops
+                for k in range(len(s) - 1, 0, -1)
+                if self.buffer.endswith(s[:k])
+            ),
             default=0,
         )
         cut = len(self.buffer) - hold
@@ -457,7 +475,9 @@ class TextStream(Iterator[str]):
         usage = Usage(
             prompt_tokens=len(row.prompt_ids),
             completion_tokens=row.produced,
-            time_to_first_token_s=None if row.first_token_at is None else row.first_token_at - row.created,
+            time_to_first_token_s=None
+            if row.first_token_at is None
+            else row.first_token_at - row.created,
             tokens_per_s=row.produced / total if total > 0 else 0.0,
             total_s=total,
         )
@@ -505,7 +525,9 @@ def stream_generate(
     ids = build_prompt_ids(loaded.tokenizer, messages=messages, prompt=prompt, system=system)
     row = Row(ids, params, _stop_callable(should_stop))
     stream = TextStream(row, loaded.tokenizer)
-    stream.worker = threading.Thread(target=run_rows, args=(loaded, [row]), daemon=True, name="generate")
+    stream.worker = threading.Thread(
+        target=run_rows, args=(loaded, [row]), daemon=True, name="generate"
+    )
     stream.worker.start()
     return stream
 

@@ -192,8 +192,9 @@ def tokenize_supervised(tokenizer, record: dict[str, Any], max_seq_len: int) -> 
         ids = tokenizer(text, add_special_tokens=False)["input_ids"]
         input_ids.extend(ids)
         labels.extend(ids if trained else [IGNORE_INDEX] * len(ids))
-    if tokenizer.bos_token_id is not None and getattr(tokenizer, "add_bos_token", False):
-        input_ids.insert(0, tokenizer.bos_token_id)
+    bos = tokenizer.bos_token_id
+    if bos is not None and getattr(tokenizer, "add_bos_token", False) and input_ids[:1] != [bos]:
+        input_ids.insert(0, bos)
         labels.insert(0, IGNORE_INDEX)
     return {"input_ids": input_ids[:max_seq_len], "labels": labels[:max_seq_len]}
 

@@ -31,7 +31,10 @@ def _submit_concurrently(engine, jobs):
 def test_two_concurrent_requests_batch_and_match_solo_runs(tiny):
     jobs = [
         ("Once upon a time", GenerationParams(max_new_tokens=16, seed=1)),
-        ("The weather today is quite a bit different", GenerationParams(max_new_tokens=10, seed=2, temperature=0.9)),
+        (
+            "The weather today is quite a bit different",
+            GenerationParams(max_new_tokens=10, seed=2, temperature=0.9),
+        ),
     ]
     solo = [generate(tiny, prompt=p, params=params) for p, params in jobs]
     with BatchingEngine(tiny, gather_s=0.2) as engine:
@@ -69,7 +72,9 @@ def test_real_model_batch_of_two(default_model_dir):
         ("Name an animal.", GenerationParams(max_new_tokens=12, seed=2)),
     ]
     with BatchingEngine(loaded, gather_s=0.2) as engine:
-        streams = [engine.submit(messages=[{"role": "user", "content": p}], params=q) for p, q in jobs]
+        streams = [
+            engine.submit(messages=[{"role": "user", "content": p}], params=q) for p, q in jobs
+        ]
         results = [s.result for s in streams]
         assert engine.largest_batch == 2
     for r in results:

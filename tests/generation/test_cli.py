@@ -13,7 +13,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def run_cli(*args):
     return subprocess.run(
-        [sys.executable, "-m", "generation", *args], cwd=ROOT, capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "generation", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
@@ -27,7 +31,19 @@ def test_help_lists_commands(capsys):
 
 
 def test_generate_streams_to_stdout_and_usage_to_stderr(tiny_model_dir, capsys):
-    rc = main(["generate", "--prompt", "hi", "--model", str(tiny_model_dir), "--max-new-tokens", "6", "--seed", "1"])
+    rc = main(
+        [
+            "generate",
+            "--prompt",
+            "hi",
+            "--model",
+            str(tiny_model_dir),
+            "--max-new-tokens",
+            "6",
+            "--seed",
+            "1",
+        ]
+    )
     captured = capsys.readouterr()
     assert rc == 0
     assert captured.out.endswith("\n")
@@ -61,7 +77,10 @@ def test_corrupt_gguf_is_one_line_error(tmp_path):
 
 
 def test_bad_parameter_is_one_line_error(capsys, tiny_model_dir):
-    assert main(["generate", "--prompt", "x", "--model", str(tiny_model_dir), "--temperature", "-1"]) == 1
+    assert (
+        main(["generate", "--prompt", "x", "--model", str(tiny_model_dir), "--temperature", "-1"])
+        == 1
+    )
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["error: temperature must be between 0 and 5"]
 

@@ -69,14 +69,17 @@ def test_reading_grade_orders_simple_below_complex():
         reading_grade("  ")
 
 
-def test_style_fit_ranks_in_voice_above_out_of_voice():
+IN_VOICE = "Ahoy, trail-farer! The Tidewalker sandals grip wet rocks like barnacles. Fair winds and dry socks!"
+OUT_OF_VOICE = "The Tidewalker sandals have a rubber outsole and adjustable straps. Available in three sizes."
+
+
+def test_style_fit_ranks_in_voice_above_out_of_voice(tiny):
     examples = [r["completion"] for r in read_records(DATA / "voice.jsonl")][:20]
-    in_voice = "Ahoy, trail-farer! The Tidewalker sandals grip wet rocks like barnacles. Fair winds and dry socks!"
-    out_voice = "The Tidewalker sandals have a rubber outsole and adjustable straps. Available in three sizes."
-    a, b = style_fit(in_voice, examples), style_fit(out_voice, examples)
+    a, b = style_fit(IN_VOICE, examples, model=tiny), style_fit(OUT_OF_VOICE, examples, model=tiny)
     assert 0 <= b < a <= 1, (a, b)
+    assert style_fit(IN_VOICE, examples, model=tiny) == pytest.approx(a)  # cached centroid
     with pytest.raises(ValueError):
-        style_fit("text", [])
+        style_fit("text", [], model=tiny)
 
 
 def test_cli_evaluate(tiny_model_dir, tmp_path, capsys):
@@ -122,3 +125,15 @@ def test_real_model_perplexity(default_model_dir):
     assert 5 < b.perplexity < 1000  # a real instruct model on unusual but English text
     plain = perplexity(loaded, ["The weather today is sunny and warm, with a light breeze."])
     assert plain.perplexity < b.perplexity  # the pirate voice is surprising before fine-tuning
+
+
+@pytest.mark.real_model
+def test_real_model_style_fit(default_model_dir):
+    from generation.models import load_model
+
+    loaded = load_model(str(default_model_dir))
+    pirate = [r["completion"] for r in read_records(DATA / "voice.jsonl")]
+    neutral = [r["text"] for r in read_records(DATA / "style_neutral.jsonl")]
+    assert style_fit(IN_VOICE, pirate, model=loaded) > style_fit(OUT_OF_VOICE, pirate, model=loaded)
+    # The same pair against a neutral catalogue voice ranks the other way round.
+    assert style_fit(OUT_OF_VOICE, neutral, model=loaded) > style_fit(IN_VOICE, neutral, model=loaded)

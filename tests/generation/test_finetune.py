@@ -273,7 +273,41 @@ def test_should_stop_cancels_keeps_checkpoint_and_resume_continues(tiny_model_di
     assert again == [] and result3.global_step == 6 and result3.metrics == result2.metrics
 
 
+def test_resume_after_crash_from_last_saved_checkpoint(tiny_model_dir, tmp_path):
+    out = tmp_path / "crash"
+    records = synthetic(16)
+    params = tiny_params(out, max_steps=6, save_steps=2, validation_fraction=0)
+
+    def crash(ev):
+        if ev.step == 5:
+            raise RuntimeError("worker killed")
+
+    with pytest.raises(RuntimeError, match="worker killed"):
+        finetune(tiny_model_dir, records, params, on_progress=crash)
+    assert sorted(p.name for p in out.glob("checkpoint-*")) == ["checkpoint-2", "checkpoint-4"]
+    assert read_metadata(out)["status"] == "running"  # a supervisor can tell it never finished
+
+    steps = []
+    result = finetune(tiny_model_dir, records, params, on_progress=lambda e: steps.append(e.step), resume=True)
+    assert steps == [5, 6] and result.global_step == 6 and not result.cancelled
+
+
 # --------------------------------------------------------------------------- CLI
+
+
+def test_cli_evaluate_with_adapter(lora_run, tiny_model_dir, tmp_path, capsys):
+    from generation.cli import main
+
+    result, _, _ = lora_run
+    data = tmp_path / "val.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in synthetic(28)[24:]))
+    assert main(["evaluate", "--data", str(data), "--model", str(tiny_model_dir)]) == 0
+    base_ppl = float(capsys.readouterr().out.split("perplexity: ")[1].split()[0])
+    args = ["evaluate", "--data", str(data), "--model", str(tiny_model_dir), "--adapter", str(result.output_dir)]
+    assert main(args) == 0
+    tuned_ppl = float(capsys.readouterr().out.split("perplexity: ")[1].split()[0])
+    assert tuned_ppl < base_ppl
+    assert math.isclose(math.log(tuned_ppl), result.metrics["val_loss"], rel_tol=1e-3)
 
 
 def test_cli_finetune_prints_progress_and_metrics(tiny_model_dir, tmp_path, capsys):
@@ -322,10 +356,10 @@ def test_real_model_lora_steps(default_model_dir, tmp_path):
     result = finetune(
         default_model_dir,
         records,
-        FinetuneParams(output_dir=str(tmp_path / "real"), max_steps=3, batch_size=2, validation_fraction=0),
+        FinetuneParams(output_dir=str(tmp_path / "real"), max_steps=2, batch_size=2, validation_fraction=0),
         on_progress=events.append,
     )
-    assert result.global_step == 3 and [e.step for e in events] == [1, 2, 3]
+    assert result.global_step == 2 and [e.step for e in events] == [1, 2]
     assert all(math.isfinite(e.train_loss) for e in events)
     assert events[-1].train_loss < 6  # an instruct model on English text: not random
     assert (tmp_path / "real" / "adapter_model.safetensors").is_file()

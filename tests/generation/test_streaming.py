@@ -66,7 +66,9 @@ def test_streamed_pieces_concatenate_to_non_streamed_decode(tiny):
 
 def test_same_seed_same_text_and_greedy_ignores_seed(tiny):
     def run(**kw):
-        return generate(tiny, prompt="Once upon a time", params=GenerationParams(max_new_tokens=12, **kw))
+        return generate(
+            tiny, prompt="Once upon a time", params=GenerationParams(max_new_tokens=12, **kw)
+        )
 
     assert run(seed=1).text == run(seed=1).text
     assert run(seed=1).token_ids != run(seed=2).token_ids
@@ -103,7 +105,9 @@ def test_stop_sequence_ends_generation_and_is_not_included(tiny):
     assert stop.strip(), "need a visible stop string"
     expected = full[: full.find(stop)]
     stopped = stream_generate(
-        tiny, prompt="Once upon a time", params=GenerationParams(**{**params.__dict__, "stop": (stop,)})
+        tiny,
+        prompt="Once upon a time",
+        params=GenerationParams(**{**params.__dict__, "stop": (stop,)}),
     )
     text = "".join(stopped)
     assert text == expected == stopped.result.text
@@ -142,7 +146,9 @@ def test_errors_in_the_generation_thread_reach_the_caller(tiny):
     def boom():
         raise RuntimeError("polling failed")
 
-    stream = stream_generate(tiny, prompt="Hello", params=GenerationParams(max_new_tokens=5), should_stop=boom)
+    stream = stream_generate(
+        tiny, prompt="Hello", params=GenerationParams(max_new_tokens=5), should_stop=boom
+    )
     with pytest.raises(GenerationError, match="polling failed"):
         list(stream)
 
@@ -151,7 +157,9 @@ def test_errors_in_the_generation_thread_reach_the_caller(tiny):
 def test_real_model_streams_english(default_model_dir):
     loaded = load_model(ModelSpec(str(default_model_dir)))
     params = GenerationParams(max_new_tokens=20, seed=0)
-    stream = stream_generate(loaded, messages=[{"role": "user", "content": "Name a fruit."}], params=params)
+    stream = stream_generate(
+        loaded, messages=[{"role": "user", "content": "Name a fruit."}], params=params
+    )
     pieces = list(stream)
     result = stream.result
     assert "".join(pieces) == result.text

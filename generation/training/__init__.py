@@ -1,0 +1,1 @@
+"""Training helpers for generation.finetune: dataset records, tokenization, batching."""
