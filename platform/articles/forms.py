@@ -19,7 +19,7 @@ class DraftForm(forms.Form):
         initial="template", widget=forms.RadioSelect,
     )
     title = forms.CharField(required=False, max_length=200, help_text="Optional: defaults to the template's name.")
-    template = forms.ModelChoiceField(queryset=PromptTemplate.objects.none(), required=False)
+    template = forms.ModelChoiceField(queryset=PromptTemplate.objects.none(), required=False, empty_label="Choose a template")
     prompt = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}), label="Prompt")
     rewrite_text = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 6}), label="Text to rewrite")
     rewrite_article = forms.ModelChoiceField(
