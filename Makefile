@@ -44,7 +44,7 @@ lint: install-test
 	$(VENV)/bin/ruff check .
 
 bench: install
-	for script in bench/*.py; do $(PY) $$script || exit 1; done
+	for script in bench/[!_]*.py; do $(PY) $$script || exit 1; done
 
 clean:
 	rm -rf var/test test-artifacts .pytest_cache
