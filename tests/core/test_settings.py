@@ -48,3 +48,8 @@ def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(db):
         assert cursor.fetchone()[0] == "wal"
         cursor.execute("PRAGMA busy_timeout")
         assert cursor.fetchone()[0] >= 5000
+
+
+def test_openapi_schema_validates_without_warnings():
+    result = run_manage("spectacular", "--validate", "--fail-on-warn", "--file", os.devnull)
+    assert result.returncode == 0, result.stderr
