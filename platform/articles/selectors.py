@@ -29,11 +29,6 @@ def generation_card_context(generation: Generation, workers=None) -> dict:
     return context
 
 
-def article_generations(article: Article) -> list[Generation]:
-    """The newest generation of each variant first, older runs after (history)."""
-    return list(article.generations.order_by("variant", "-created_at"))
-
-
 def latest_per_variant(article: Article) -> list[Generation]:
     latest = {}
     for generation in article.generations.order_by("variant", "created_at"):
