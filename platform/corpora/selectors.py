@@ -38,10 +38,6 @@ def latest_version(dataset: Dataset) -> DatasetVersion | None:
     return dataset.versions.order_by("-number").first()
 
 
-def latest_ready_version(dataset: Dataset) -> DatasetVersion | None:
-    return dataset.versions.filter(status=DatasetVersion.Status.READY).order_by("-number").first()
-
-
 def version_get(*, dataset: Dataset, number: int | None = None) -> DatasetVersion:
     """Version `number` of the dataset, or the latest one; 404 when missing."""
     if number is None:

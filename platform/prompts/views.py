@@ -5,7 +5,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import WorkspacePermissionDenied, check_object, require
-from core.diffing import line_diff, version_pair
+from core.diffing import compare_versions
 from prompts import services
 from prompts.forms import PromptForm, ValuesForm, formset_for, variable_rows
 from prompts.models import Category, PromptTemplate
@@ -128,15 +128,9 @@ def prompt_detail(request, pk):
 @login_required
 def prompt_diff(request, pk):
     template = _template_for(request, pk)
-    numbers = sorted(template.versions.values_list("number", flat=True))
-    a, b = version_pair(numbers, request.GET.get("a"), request.GET.get("b"))
-    old = get_object_or_404(template.versions, number=a)
-    new = get_object_or_404(template.versions, number=b)
-    return render(request, "prompts/diff.html", {
-        "template_obj": template, "old": old, "new": new, "numbers": numbers,
-        "diff": line_diff(old.body, new.body),
-        "variables_changed": old.variables != new.variables,
-    })
+    context = compare_versions(template.versions, request.GET, lambda version: version.body)
+    context["variables_changed"] = context["old"].variables != context["new"].variables
+    return render(request, "prompts/diff.html", {"template_obj": template, **context})
 
 
 @login_required

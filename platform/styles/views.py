@@ -5,7 +5,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import check_object, require, role_allows
-from core.diffing import line_diff, version_pair
+from core.diffing import compare_versions
 from styles import services
 from styles.forms import StyleForm
 from styles.models import StyleProfile
@@ -90,14 +90,8 @@ def style_detail(request, pk):
 @login_required
 def style_diff(request, pk):
     profile = _profile_for(request, pk)
-    numbers = sorted(profile.versions.values_list("number", flat=True))
-    a, b = version_pair(numbers, request.GET.get("a"), request.GET.get("b"))
-    old = get_object_or_404(profile.versions, number=a)
-    new = get_object_or_404(profile.versions, number=b)
-    return render(request, "styles/diff.html", {
-        "profile": profile, "old": old, "new": new, "numbers": numbers,
-        "diff": line_diff(old.system_prompt, new.system_prompt),
-    })
+    context = compare_versions(profile.versions, request.GET, lambda version: version.system_prompt)
+    return render(request, "styles/diff.html", {"profile": profile, **context})
 
 
 @login_required

@@ -77,3 +77,12 @@ def test_create_page_and_live_system_prompt(client, editor, workspace):
     assert profile.current.params()["max_new_tokens"] == 300
     page = client.get(response.url).content.decode()
     assert "You are a writer for Sunny." in page
+
+
+def test_diff_page_compares_system_prompts(client, editor, workspace):
+    profile = style_create(workspace=workspace, user=editor, name="Sunny", tone="warm")
+    style_update(profile=profile, user=editor, name="Sunny", tone="dry")
+    client.force_login(editor)
+    page = client.get(reverse("style_diff", args=[profile.pk])).content.decode()
+    assert '<span class="diff-removed">- Tone: warm</span>' in page
+    assert '<span class="diff-added">+ Tone: dry</span>' in page
