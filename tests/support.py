@@ -90,21 +90,6 @@ def stop(process: subprocess.Popen, timeout: float = 15.0) -> None:
         pass
 
 
-def descendants(pid: int) -> list[tuple[int, str]]:
-    """(pid, command line) of every process below `pid`."""
-    rows = subprocess.run(["ps", "-e", "-o", "pid=,ppid=,args="], capture_output=True, text=True).stdout
-    children: dict[int, list[tuple[int, str]]] = {}
-    for row in rows.splitlines():
-        child, parent, args = row.strip().split(None, 2) if len(row.split()) > 2 else (*row.split(), "")
-        children.setdefault(int(parent), []).append((int(child), args))
-    found, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child[0])
-    return found
-
-
 def html_text(html: str) -> str:
     """The visible text of an HTML fragment, whitespace collapsed (to compare with a page)."""
     from html.parser import HTMLParser

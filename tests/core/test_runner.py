@@ -12,7 +12,16 @@ import urllib.request
 import pytest
 from django.db import connection
 
-from tests.support import child_env, descendants, free_port
+from core.heartbeat import descendants
+from tests.support import child_env, free_port
+
+
+def cmdline(pid: int) -> bytes:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as file:
+            return file.read()
+    except OSError:
+        return b""
 
 
 def fetch(url: str) -> tuple[int, dict]:
@@ -52,7 +61,7 @@ def test_run_serves_site_and_reports_killed_workers(tmp_path):
         assert status == 200, (tmp_path / "run.log").read_text()[-3000:]
 
         # kill -9 every worker process of this run, parents and children alike
-        pids = [pid for pid, args in descendants(runner.pid) if "manage.py worker" in args]
+        pids = [pid for pid in descendants(runner.pid) if b"manage.py\x00worker" in cmdline(pid)]
         assert pids
         for pid in pids:
             os.kill(pid, signal.SIGKILL)
