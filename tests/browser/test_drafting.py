@@ -37,8 +37,14 @@ def test_writer_watches_a_draft_being_written(asgi_server, page, make_member, wo
         status = page.get_by_test_id(f"status-{generation.pk}")
         seen = []
         deadline = time.monotonic() + 180
-        while time.monotonic() < deadline and status.inner_text() != "Done":
-            current = text.inner_text()
+        while time.monotonic() < deadline:
+            # Read status and text in one call: the final swap (rendered Markdown + "Done")
+            # may land between two separate reads.
+            current_status, current = page.evaluate(
+                "id => [document.getElementById(`gen-${id}-status`).innerText,"
+                " document.getElementById(`gen-${id}-text`).innerText]", generation.pk)
+            if current_status == "Done":
+                break
             if current and (not seen or current != seen[-1]):
                 seen.append(current)
             time.sleep(0.05)
