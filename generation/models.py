@@ -286,6 +286,85 @@ def _hub_snapshot(repo_id: str) -> Path:
         ) from None
 
 
+# --------------------------------------------------------------------------- description
+
+METADATA_FILE = "inkstone.json"  # written next to a fine-tune's output by generation.finetune
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What a model source is, found without loading weights.
+
+    kind: default, model (a HF directory), gguf, hub, lora, full or merged (the last three are
+    fine-tunes recorded by inkstone.json). spec: what `load_model` takes; for a LoRA adapter that
+    is its base with `?adapter=DIR`. base: the adapter's base source ("" otherwise).
+    """
+
+    kind: str
+    source: str
+    spec: str
+    base: str = ""
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+def describe_model(source: str) -> ModelInfo:
+    """Check that `source` (a path, a GGUF file, a hub id in the local cache, a LoRA adapter
+    directory or "default") is a loadable model, and say what it is. Paths come back absolute,
+    so that workers started elsewhere load the same files. Raises ModelNotFoundError or
+    InvalidModelError with a one-line message."""
+    source = (source or "").strip()
+    if not source:
+        raise ModelNotFoundError("no model given")
+    if source == "default":
+        return ModelInfo(kind="default", source=source, spec=source)
+    path = Path(source).expanduser()
+    if not path.exists():
+        if _looks_like_path(source) or not _HUB_ID_RE.match(source):
+            raise ModelNotFoundError(f"model not found: {path}")
+        _hub_snapshot(source)
+        return ModelInfo(kind="hub", source=source, spec=source)
+    path = path.resolve()
+    if path.is_file():
+        if path.suffix.lower() != ".gguf":
+            raise InvalidModelError(f"{path} is a file but not a .gguf model")
+        with path.open("rb") as handle:
+            if handle.read(4) != b"GGUF":
+                raise InvalidModelError(f"{path} is not a GGUF file (bad magic bytes)")
+        return ModelInfo(kind="gguf", source=str(path), spec=str(path))
+    metadata = _read_json(path / METADATA_FILE, required=False)
+    if (path / "adapter_config.json").is_file():
+        adapter = _read_json(path / "adapter_config.json")
+        base = metadata.get("base_model") or adapter.get("base_model_name_or_path") or ""
+        if not base:
+            raise InvalidModelError(f"{path}/adapter_config.json does not name its base model")
+        base_info = describe_model(base)
+        if base_info.kind == "lora":
+            raise InvalidModelError(f"the base of {path} is itself an adapter: {base}")
+        spec = ModelSpec.parse(base_info.spec)
+        return ModelInfo(kind="lora", source=str(path), base=base_info.spec, metadata=metadata,
+                         spec=str(replace(spec, adapters=(*spec.adapters, str(path)))))
+    if not (path / "config.json").is_file():
+        raise InvalidModelError(f"{path} is not a model directory (no config.json or adapter_config.json)")
+    if "model_type" not in _read_json(path / "config.json"):
+        raise InvalidModelError(f"{path}/config.json has no model_type")
+    kind = metadata.get("kind") if metadata.get("kind") in ("full", "merged") else "model"
+    return ModelInfo(kind=kind, source=str(path), spec=str(path), metadata=metadata)
+
+
+def _read_json(path: Path, required: bool = True) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        if required:
+            raise ModelNotFoundError(f"missing {path}") from None
+        return {}
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidModelError(f"{path} is not valid JSON: {_one_line(exc)}") from None
+    if not isinstance(data, dict):
+        raise InvalidModelError(f"{path} is not a JSON object")
+    return data
+
+
 # --------------------------------------------------------------------------- loading
 
 
