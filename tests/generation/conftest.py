@@ -92,3 +92,24 @@ def default_model_dir(tmp_path_factory) -> Path:
     if cached is not None:
         return cached
     return ensure_default_model(tmp_path_factory.mktemp("models")).cache_dir
+
+
+@pytest.fixture(scope="session")
+def tiny_lora_dir(tmp_path_factory, tiny_model_dir) -> Path:
+    """A LoRA adapter over the tiny model, randomly initialised (so it changes the output), with
+    the inkstone.json a fine-tune writes."""
+    import json
+
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    torch.manual_seed(1)
+    base = AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.float32)
+    config = LoraConfig(r=4, lora_alpha=16, target_modules=["q_proj", "v_proj"], init_lora_weights=False, task_type="CAUSAL_LM")
+    out = tmp_path_factory.mktemp("tiny-lora")
+    get_peft_model(base, config).save_pretrained(out)
+    metadata = {"format": 1, "kind": "lora", "base_model": str(tiny_model_dir), "data_hash": "sha256:abc123",
+                "num_records": 40, "params": {"method": "lora", "epochs": 1}, "metrics": {"val_loss": 2.5, "train_loss": 2.9}}
+    (out / "inkstone.json").write_text(json.dumps(metadata))
+    return out
