@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from generation.errors import DatasetError, GenerationError, InvalidModelError
+from generation.models import METADATA_FILE
 from generation.training.data import (
     PadCollator,
     build_examples,
@@ -42,7 +43,6 @@ from generation.training.data import (
     validate_records,
 )
 
-METADATA_FILE = "inkstone.json"
 METADATA_FORMAT = "inkstone.finetune/1"
 METHODS = ("lora", "full")
 TRAIN_DTYPES = ("float32", "bfloat16")

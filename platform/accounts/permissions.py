@@ -31,6 +31,9 @@ ACTIONS: dict[str, Role] = {
     "styles.manage": Role.EDITOR,
     "datasets.view": Role.WRITER,
     "datasets.manage": Role.ADMIN,
+    # Models: everyone writes with the workspace's models; admins decide which ones exist.
+    "models.view": Role.WRITER,
+    "models.manage": Role.ADMIN,
 }
 
 

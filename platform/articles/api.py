@@ -27,7 +27,10 @@ class GenerationInput(serializers.Serializer):
     prompt = serializers.CharField(required=False, allow_blank=True, default="", help_text="A free prompt (without a template).")
     rewrite_text = serializers.CharField(required=False, allow_blank=True, default="", help_text="A text to rewrite in the style.")
     style = serializers.IntegerField(required=False, allow_null=True, help_text="Style profile id.")
-    model = serializers.CharField(required=False, allow_blank=True, default="")
+    model = serializers.CharField(
+        required=False, allow_blank=True, default="",
+        help_text='A model name from /api/models/, or "default". Blank: the style\'s model, else the default.',
+    )
     params = ParamsInput(required=False, default=dict)
     variants = serializers.IntegerField(required=False, default=1, min_value=1, max_value=4)
     seed = serializers.IntegerField(required=False, allow_null=True, min_value=0, default=None)
@@ -40,12 +43,14 @@ class GenerationOutput(serializers.ModelSerializer):
     template = serializers.IntegerField(source="template_version.template_id", default=None)
     style_version = serializers.IntegerField(source="style_version.number", default=None)
     style = serializers.IntegerField(source="style_version.profile_id", default=None)
+    model = serializers.CharField(source="model_version.name", default=None, allow_null=True,
+                                  help_text="The model's name in this workspace; null for the default model.")
 
     class Meta:
         model = Generation
         fields = [
             "id", "article", "variant", "kind", "status", "text", "seq", "error", "ws_url",
-            "model_name", "template", "template_version", "style", "style_version", "variables",
+            "model", "model_name", "template", "template_version", "style", "style_version", "variables",
             "prompt", "system_prompt", "params", "seed",
             "prompt_tokens", "completion_tokens", "time_to_first_token_s", "tokens_per_s", "finish_reason",
             "created_at", "started_at", "finished_at",
@@ -108,7 +113,7 @@ class GenerationDetailApi(GenericAPIView):
     serializer_class = GenerationOutput
 
     def get_object(self):
-        generation = get_object_or_404(Generation.objects.select_related("template_version", "style_version"), pk=self.kwargs["pk"])
+        generation = get_object_or_404(Generation.objects.select_related("template_version", "style_version", "model_version"), pk=self.kwargs["pk"])
         check_object(self.request.membership, generation, "workspace.view")
         return generation
 

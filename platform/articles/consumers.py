@@ -203,5 +203,5 @@ def _authorized_article_generations(user, article_id: int) -> list[int]:
 def _render_card(gid: int, placement: str = "replace") -> str:
     from articles.selectors import generation_card_context
 
-    generation = Generation.objects.select_related("article").get(pk=gid)
+    generation = Generation.objects.select_related("article", "model_version").get(pk=gid)
     return render_to_string("articles/_generation_oob.html", {**generation_card_context(generation), "placement": placement})

@@ -1,16 +1,9 @@
 from django import forms
-from django.conf import settings
 
 from articles.models import Article
+from catalog.services import model_choices
 from prompts.models import PromptTemplate
 from styles.models import StyleProfile
-
-
-def model_choices() -> list[tuple[str, str]]:
-    """Models a writer may pick. Fine-tuned versions join this list with the training step."""
-    default = settings.INKSTONE_DEFAULT_MODEL
-    label = "SmolLM2-135M-Instruct (bundled)" if default == "default" else default
-    return [(default, label)]
 
 
 class DraftForm(forms.Form):
@@ -26,7 +19,7 @@ class DraftForm(forms.Form):
         queryset=Article.objects.none(), required=False, label="…or an article to rewrite", empty_label="—",
     )
     style = forms.ModelChoiceField(queryset=StyleProfile.objects.none(), required=False, empty_label="No style")
-    model = forms.ChoiceField(choices=())
+    model = forms.ChoiceField(choices=(), required=False, help_text="Blank: the style's model, else the default.")
     variants = forms.IntegerField(min_value=1, max_value=4, initial=1)
     temperature = forms.FloatField(required=False, min_value=0, max_value=2, widget=forms.NumberInput(attrs={"step": "0.05", "placeholder": "style default"}))
     top_p = forms.FloatField(required=False, min_value=0.05, max_value=1, widget=forms.NumberInput(attrs={"step": "0.05", "placeholder": "style default"}))
@@ -41,5 +34,6 @@ class DraftForm(forms.Form):
         self.fields["template"].queryset = PromptTemplate.objects.filter(workspace=workspace).select_related("current")
         self.fields["style"].queryset = StyleProfile.objects.filter(workspace=workspace).select_related("current")
         self.fields["rewrite_article"].queryset = Article.objects.filter(workspace=workspace).exclude(body="")
-        self.fields["model"].choices = model_choices()
-        self.fields["model"].initial = settings.INKSTONE_DEFAULT_MODEL
+        self.fields["model"].choices = [("", "Style's model (or the default)")] + [
+            (choice.key, choice.label) for choice in model_choices(workspace)
+        ]

@@ -31,7 +31,7 @@ def generation_card_context(generation: Generation, workers=None) -> dict:
 
 def latest_per_variant(article: Article) -> list[Generation]:
     latest = {}
-    for generation in article.generations.order_by("variant", "created_at"):
+    for generation in article.generations.select_related("model_version").order_by("variant", "created_at"):
         latest[generation.variant] = generation
     return [latest[v] for v in sorted(latest)]
 

@@ -12,6 +12,7 @@ from django.utils.text import Truncator
 from accounts.permissions import WorkspacePermissionDenied
 from articles.events import publish_to_article
 from articles.models import Article, Generation
+from catalog.services import UnknownModel, model_resolve
 from prompts.rendering import fill_values, render
 
 REWRITE_PROMPT = (
@@ -104,11 +105,11 @@ def _enqueue(generation: Generation) -> None:
     )
 
 
-def _new_generation(*, article, user, variant, kind, prompt, system_prompt, model, params, seed,
+def _new_generation(*, article, user, variant, kind, prompt, system_prompt, model, params, seed, model_version=None,
                     template_version=None, style_version=None, variables=None, prefix="") -> Generation:
     generation = Generation.objects.create(
         article=article, workspace=article.workspace, variant=variant, kind=kind,
-        model_name=model, template_version=template_version, style_version=style_version,
+        model_name=model, model_version=model_version, template_version=template_version, style_version=style_version,
         variables=variables or {}, prompt=prompt, system_prompt=system_prompt, prefix=prefix,
         params=params, seed=seed, created_by=user,
     )
@@ -128,18 +129,29 @@ def draft_create(*, workspace, user, request: DraftRequest) -> Article:
     source, title, prompt = _user_prompt(request)
     params = _params(request.style_version, request.params)
     _check_rate(user)
-    model = request.model or (request.style_version.default_model if request.style_version else "") or settings.INKSTONE_DEFAULT_MODEL
+    model = _model(workspace, request)
     system_prompt = request.style_version.system_prompt if request.style_version else ""
     article = Article.objects.create(workspace=workspace, title=title[:200], source=source, created_by=user)
     base_seed = request.seed if request.seed is not None else random.randrange(2**31)
     for variant in range(1, int(request.variants) + 1):
         _new_generation(
             article=article, user=user, variant=variant, kind="draft", prompt=prompt,
-            system_prompt=system_prompt, model=model, params=params, seed=base_seed + variant - 1,
+            system_prompt=system_prompt, model=model.spec, model_version=model.version, params=params,
+            seed=base_seed + variant - 1,
             template_version=request.template_version, style_version=request.style_version,
             variables=request.variables if request.template_version else {},
         )
     return article
+
+
+def _model(workspace, request: DraftRequest):
+    """The writer's pick, else the style's default model, else the workspace default."""
+    style_model = request.style_version.default_model if request.style_version else ""
+    try:
+        return model_resolve(workspace, request.model or style_model)
+    except UnknownModel as exc:
+        message = str(exc) if request.model else f"The style's default model is gone. {exc} Pick a model."
+        raise DraftError({"model": message}) from None
 
 
 def _workspace_of(version) -> int:
@@ -170,7 +182,7 @@ def generation_again(*, generation: Generation, user, kind: str = "regenerate") 
     return _new_generation(
         article=generation.article, user=user, variant=generation.variant, kind=kind,
         prompt=generation.prompt, system_prompt=generation.system_prompt, model=generation.model_name,
-        params=generation.params, seed=seed, template_version=generation.template_version,
+        model_version=generation.model_version, params=generation.params, seed=seed, template_version=generation.template_version,
         style_version=generation.style_version, variables=generation.variables, prefix=generation.prefix,
     )
 
@@ -182,8 +194,8 @@ def generation_continue(*, generation: Generation, user) -> Generation:
     return _new_generation(
         article=generation.article, user=user, variant=generation.variant, kind="continue",
         prompt=CONTINUE_PROMPT.format(text=generation.prefix + generation.text),
-        system_prompt=generation.system_prompt, model=generation.model_name, params=generation.params,
-        seed=random.randrange(2**31), template_version=generation.template_version,
+        system_prompt=generation.system_prompt, model=generation.model_name,
+        model_version=generation.model_version, params=generation.params, seed=random.randrange(2**31), template_version=generation.template_version,
         style_version=generation.style_version, variables=generation.variables,
         prefix=generation.prefix + generation.text,
     )

@@ -47,7 +47,7 @@ def _draft_request(form: DraftForm, values: dict) -> services.DraftRequest:
 @login_required
 @require("workspace.view")
 def draft_new(request):
-    form = DraftForm(request.workspace, request.POST or None, initial={"template": request.GET.get("template")})
+    form = DraftForm(request.workspace, request.POST or None, initial={"template": request.GET.get("template"), "model": request.GET.get("model", "")})
     values_form = None
     if request.method == "POST" and form.is_valid():
         template = form.cleaned_data["template"]

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "prompts",
     "styles",
     "corpora",
+    "catalog",
     "articles",
 ]
 

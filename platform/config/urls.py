@@ -12,6 +12,7 @@ api_patterns = [
     path("", include("styles.api_urls")),
     path("", include("corpora.api_urls")),
     path("", include("articles.api_urls")),
+    path("", include("catalog.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
 ]
@@ -24,5 +25,6 @@ urlpatterns = [
     path("styles/", include("styles.urls")),
     path("datasets/", include("corpora.urls")),
     path("write/", include("articles.urls")),
+    path("models/", include("catalog.urls")),
     path("", include("core.urls")),
 ]

@@ -25,7 +25,7 @@ SECTIONS = [
     Section("datasets", "Datasets", "Library", "Example texts to fine-tune on.",
             "No datasets yet.", "corpora:dataset_list"),
     Section("models", "Models", None, "Base models and fine-tuned versions available to this workspace.",
-            "Only the bundled default model so far."),
+            "Only the bundled default model so far.", "catalog:model_list"),
     Section("training", "Training", None, "Fine-tuning runs: progress, metrics, checkpoints.",
             "No training runs yet."),
     Section("published", "Published", None, "Approved articles, published or scheduled.",

@@ -15,13 +15,21 @@ class StyleForm(forms.Form):
     top_p = forms.FloatField(initial=0.9, min_value=0.05, max_value=1, widget=forms.NumberInput(attrs={"step": "0.05"}))
     max_new_tokens = forms.IntegerField(initial=400, min_value=1, max_value=4096)
     repetition_penalty = forms.FloatField(initial=1.1, min_value=1, max_value=2, widget=forms.NumberInput(attrs={"step": "0.05"}))
-    default_model = forms.CharField(required=False, max_length=300, help_text="Blank: the workspace default model.")
+    default_model = forms.ChoiceField(required=False, choices=(), help_text="The model drafts in this style use unless the writer picks another.")
     system_prompt_override = forms.CharField(
         required=False, label="System prompt", widget=forms.Textarea(attrs={"rows": 8}),
         help_text="Leave blank to use the prompt generated from the fields above; write here to use your own.",
     )
 
     PARAM_FIELDS = ("temperature", "top_p", "max_new_tokens", "repetition_penalty")
+
+    def __init__(self, workspace, *args, **kwargs):
+        from catalog.services import model_choices
+
+        super().__init__(*args, **kwargs)
+        self.fields["default_model"].choices = [("", "The workspace default")] + [
+            (choice.key, choice.label) for choice in model_choices(workspace)
+        ]
 
     def service_fields(self) -> dict:
         data = dict(self.cleaned_data)

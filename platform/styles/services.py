@@ -15,8 +15,9 @@ class StyleValidationError(ValueError):
         self.errors = errors
 
 
-def _clean(fields: dict) -> dict:
+def _clean(workspace, fields: dict) -> dict:
     """Normalise and check the versioned fields; errors are keyed by field name."""
+    from catalog.services import UnknownModel, model_resolve
     from generation.streaming import GenerationParams
 
     clean = {name: fields.get(name) for name in VERSIONED_FIELDS}
@@ -41,6 +42,11 @@ def _clean(fields: dict) -> dict:
     except (TypeError, ValueError) as exc:
         raise StyleValidationError({"default_params": str(exc)}) from None
     clean["default_params"] = params
+    if clean["default_model"]:
+        try:
+            model_resolve(workspace, clean["default_model"])
+        except UnknownModel as exc:
+            raise StyleValidationError({"default_model": str(exc)}) from None
     return clean
 
 
@@ -64,7 +70,7 @@ def _check_name(*, workspace, name: str, exclude_pk=None) -> str:
 @transaction.atomic
 def style_create(*, workspace, user, name: str, **fields) -> StyleProfile:
     name = _check_name(workspace=workspace, name=name)
-    clean = _clean(fields)
+    clean = _clean(workspace, fields)
     try:
         with transaction.atomic():
             profile = StyleProfile.objects.create(workspace=workspace, name=name, created_by=user)
@@ -78,7 +84,7 @@ def style_create(*, workspace, user, name: str, **fields) -> StyleProfile:
 def style_update(*, profile: StyleProfile, user, name: str, note: str = "", **fields) -> StyleProfile:
     profile.name = _check_name(workspace=profile.workspace, name=name, exclude_pk=profile.pk)
     profile.save(update_fields=["name", "updated_at"])
-    clean = _clean(fields)
+    clean = _clean(profile.workspace, fields)
     current = profile.current
     if current is None or any(getattr(current, k) != v for k, v in clean.items()):
         _add_version(profile=profile, fields=clean, user=user, note=note or "Edited")

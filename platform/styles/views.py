@@ -31,7 +31,7 @@ def style_index(request):
 
 def _editor(request, *, profile=None):
     if request.method == "POST":
-        form = StyleForm(request.POST)
+        form = StyleForm(request.workspace, request.POST)
         if form.is_valid():
             try:
                 if profile is None:
@@ -45,7 +45,8 @@ def _editor(request, *, profile=None):
                 for field, message in exc.errors.items():
                     form.add_error(field if field in form.fields else None, message)
     else:
-        form = StyleForm(initial=StyleForm.initial_from(profile)) if profile else StyleForm()
+        initial = StyleForm.initial_from(profile) if profile else None
+        form = StyleForm(request.workspace, initial=initial)
     return render(request, "styles/edit.html", {"form": form, "profile": profile})
 
 

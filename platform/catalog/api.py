@@ -1,0 +1,87 @@
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.generics import GenericAPIView, ListAPIView
+from rest_framework.response import Response
+
+from accounts.permissions import check_object
+from catalog import services
+from catalog.models import ModelVersion
+from catalog.selectors import model_list
+
+
+class ModelInput(serializers.Serializer):
+    name = serializers.CharField(max_length=100, help_text="Letters, digits, dots, dashes, underscores; fixed once created.")
+    source = serializers.CharField(max_length=500, help_text="Model or LoRA adapter directory, .gguf file, or cached hub id.")
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ModelPatch(serializers.Serializer):
+    description = serializers.CharField(allow_blank=True)
+
+
+class ModelOutput(serializers.ModelSerializer):
+    metrics = serializers.DictField(read_only=True, help_text="Training metrics of a fine-tune (val_loss, ...).")
+
+    class Meta:
+        model = ModelVersion
+        fields = ["id", "name", "kind", "source", "spec", "base", "description", "metrics", "metadata", "created_at"]
+
+
+class ModelListApi(ListAPIView):
+    """Models of this workspace that drafts can use (`model` in POST /api/generations/ takes a
+    name from here, or "default" for the bundled model, which is not listed). Admins add them."""
+
+    required_action = "models.view"
+    required_actions = {"POST": "models.manage"}
+    serializer_class = ModelOutput
+
+    def get_queryset(self):
+        params = self.request.query_params
+        return model_list(workspace=self.request.membership.workspace, search=params.get("search", ""), kind=params.get("kind", ""))
+
+    @extend_schema(parameters=[
+        OpenApiParameter("search", str, description="Name, description or source contains."),
+        OpenApiParameter("kind", str, enum=ModelVersion.Kind.values),
+    ])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(request=ModelInput, responses={201: ModelOutput})
+    def post(self, request):
+        data = ModelInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            version = services.model_register(workspace=request.membership.workspace, user=request.user, **data.validated_data)
+        except services.ModelValidationError as exc:
+            raise ValidationError({field: [message] for field, message in exc.errors.items()}) from None
+        return Response(ModelOutput(version).data, status=status.HTTP_201_CREATED)
+
+
+class ModelDetailApi(GenericAPIView):
+    """One model. PATCH changes its description; DELETE removes it from the workspace (not its files)."""
+
+    required_action = "models.view"
+    required_actions = {"PATCH": "models.manage", "DELETE": "models.manage"}
+    serializer_class = ModelOutput
+
+    def get_object(self):
+        version = get_object_or_404(ModelVersion, pk=self.kwargs["pk"])
+        check_object(self.request.membership, version, "models.view")
+        return version
+
+    def get(self, request, pk):
+        return Response(ModelOutput(self.get_object()).data)
+
+    @extend_schema(request=ModelPatch, responses=ModelOutput)
+    def patch(self, request, pk):
+        version = self.get_object()
+        data = ModelPatch(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(ModelOutput(services.model_update(version=version, **data.validated_data)).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, pk):
+        services.model_delete(version=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,48 @@
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.urls import reverse
+
+MODEL_NAME_RE = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+
+
+class ModelVersion(models.Model):
+    """A model a workspace may write with: a local model directory, a GGUF file, a hub id in the
+    local cache, or a fine-tuned LoRA adapter over its base. The bundled default is always there
+    and is not stored."""
+
+    class Kind(models.TextChoices):
+        MODEL = "model", "Model directory"
+        GGUF = "gguf", "GGUF file"
+        HUB = "hub", "Hub model (local cache)"
+        LORA = "lora", "LoRA adapter"
+        FULL = "full", "Full fine-tune"
+        MERGED = "merged", "Merged adapter"
+
+    workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="model_versions")
+    name = models.CharField(
+        max_length=100, validators=[RegexValidator(MODEL_NAME_RE, "Letters, digits, dots, dashes and underscores only.")],
+        help_text="How writers and the API pick it, e.g. saltbeard-lora. Cannot be changed later.",
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    source = models.CharField(max_length=500, help_text="The path or hub id it was registered from.")
+    spec = models.CharField(max_length=1200, help_text="What the workers load (generation.models.ModelSpec).")
+    base = models.CharField(max_length=500, blank=True, help_text="For an adapter: the base model it loads over.")
+    description = models.TextField(blank=True)
+    metadata = models.JSONField(default=dict, blank=True, help_text="inkstone.json of a fine-tune: data, params, metrics.")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["workspace", "name"], name="unique_model_name_per_workspace")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("catalog:model_detail", args=[self.pk])
+
+    @property
+    def metrics(self) -> dict:
+        return self.metadata.get("metrics") or {}

@@ -1,0 +1,97 @@
+"""The models a workspace may write with, and the one place a writer's choice becomes a spec."""
+
+import re
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from catalog.models import MODEL_NAME_RE, ModelVersion
+from generation.errors import GenerationError
+from generation.models import DEFAULT_MODEL_NAME, describe_model
+
+DEFAULT_KEY = "default"
+
+
+class ModelValidationError(Exception):
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors
+
+
+class UnknownModel(Exception):
+    """A writer (or the API) named a model this workspace does not have."""
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    key: str  # what forms and the API send: "default" or a model version's name
+    label: str
+    spec: str  # what the worker loads
+    version: ModelVersion | None = None
+
+
+def default_choice() -> ModelChoice:
+    spec = settings.INKSTONE_DEFAULT_MODEL
+    label = f"{DEFAULT_MODEL_NAME} (bundled)" if spec == DEFAULT_KEY else spec
+    return ModelChoice(DEFAULT_KEY, label, spec)
+
+
+def _choice(version: ModelVersion) -> ModelChoice:
+    return ModelChoice(version.name, f"{version.name} · {version.get_kind_display()}", version.spec, version)
+
+
+def model_choices(workspace) -> list[ModelChoice]:
+    return [default_choice(), *(_choice(v) for v in ModelVersion.objects.filter(workspace=workspace))]
+
+
+def model_resolve(workspace, key: str) -> ModelChoice:
+    """The model `key` names in this workspace: blank or "default" is the default model."""
+    key = (key or "").strip()
+    if key in ("", DEFAULT_KEY, settings.INKSTONE_DEFAULT_MODEL):
+        return default_choice()
+    version = ModelVersion.objects.filter(workspace=workspace, name=key).first()
+    if version is None:
+        names = ", ".join(c.key for c in model_choices(workspace))
+        raise UnknownModel(f"No model “{key}” in this workspace. Available: {names}.")
+    return _choice(version)
+
+
+def model_register(*, workspace, user, name: str, source: str, description: str = "") -> ModelVersion:
+    """Check that `source` loads as a model (without loading its weights) and add it."""
+    name, errors = name.strip(), {}
+    if not re.match(MODEL_NAME_RE, name):
+        errors["name"] = "Use letters, digits, dots, dashes and underscores, starting with a letter or digit."
+    elif name == DEFAULT_KEY:
+        errors["name"] = "“default” is the bundled model's name; choose another."
+    elif ModelVersion.objects.filter(workspace=workspace, name=name).exists():
+        errors["name"] = f"This workspace already has a model named “{name}”."
+    try:
+        info = describe_model(source)
+    except GenerationError as exc:
+        errors["source"] = str(exc)
+    else:
+        if info.kind == "default":
+            errors["source"] = "The bundled default model is always available; register another model."
+    if errors:
+        raise ModelValidationError(errors)
+    try:
+        with transaction.atomic():
+            return ModelVersion.objects.create(
+                workspace=workspace, name=name, kind=info.kind,
+                source=info.source, spec=info.spec, base=info.base, metadata=info.metadata,
+                description=description.strip(), created_by=user,
+            )
+    except IntegrityError:  # a concurrent registration took the name
+        raise ModelValidationError({"name": f"This workspace already has a model named “{name}”."}) from None
+
+
+def model_update(*, version: ModelVersion, description: str) -> ModelVersion:
+    version.description = description.strip()
+    version.save(update_fields=["description"])
+    return version
+
+
+def model_delete(*, version: ModelVersion) -> None:
+    """Drafts written with it keep their text and provenance (the spec they loaded)."""
+    version.delete()

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from catalog import views
+
+app_name = "catalog"
+
+urlpatterns = [
+    path("", views.model_index, name="model_list"),
+    path("new/", views.model_create, name="model_create"),
+    path("<int:pk>/", views.model_detail, name="model_detail"),
+    path("<int:pk>/delete/", views.model_delete, name="model_delete"),
+]

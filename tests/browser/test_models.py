@@ -1,0 +1,28 @@
+"""An admin adds a fine-tuned adapter on the Models page; writers can then pick it."""
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.test_library import log_in
+from tests.generation.conftest import smollm2_tokenizer_dir, tiny_lora_dir, tiny_model_dir  # noqa: F401
+
+pytestmark = pytest.mark.browser
+
+
+def test_admin_adds_an_adapter_and_it_is_offered_for_drafts(asgi_server, page, make_member, workspace, tiny_lora_dir):  # noqa: F811
+    make_member("admin", workspace, username="ada")
+    log_in(page, asgi_server, "ada")
+    page.locator("header nav").get_by_role("link", name="Models", exact=True).click()
+    expect(page.get_by_test_id("model-default")).to_contain_text("SmolLM2-135M-Instruct (bundled)")
+    page.get_by_role("button", name="Add a model").click()
+    page.get_by_label("Name").fill("saltbeard-lora")
+    page.get_by_label("Path or hub id").fill(str(tiny_lora_dir / "typo"))
+    page.get_by_role("button", name="Add").click()
+    expect(page.get_by_role("alert")).to_contain_text("model not found")
+    page.get_by_label("Path or hub id").fill(str(tiny_lora_dir))
+    page.get_by_role("button", name="Add").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("saltbeard-lora")
+    expect(page.get_by_test_id("metrics")).to_contain_text("val_loss")
+    page.get_by_role("button", name="Write with it").click()
+    expect(page.get_by_label("Model")).to_have_value("saltbeard-lora")

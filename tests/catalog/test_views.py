@@ -1,0 +1,78 @@
+"""The Models pages: everyone sees and writes with the models; admins add and remove them."""
+
+import pytest
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from catalog.models import ModelVersion
+from catalog.services import model_register
+
+
+def api(user):
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+@pytest.mark.parametrize("role", ["writer", "editor", "admin"])
+def test_everyone_sees_the_models_only_admins_manage_them(client, make_member, workspace, lora_version, role):
+    user = make_member(role, workspace)
+    client.force_login(user)
+    page = client.get(reverse("catalog:model_list"))
+    assert page.status_code == 200
+    assert "saltbeard-lora" in page.text and "SmolLM2-135M-Instruct (bundled)" in page.text
+    detail = client.get(lora_version.get_absolute_url())
+    assert detail.status_code == 200 and "val_loss" in detail.text
+    expected = 200 if role == "admin" else 403
+    assert client.get(reverse("catalog:model_create")).status_code == expected
+    assert client.get(reverse("catalog:model_delete", args=[lora_version.pk])).status_code == expected
+    assert api(user).get("/api/models/").status_code == 200
+    assert api(user).patch(f"/api/models/{lora_version.pk}/", {"description": "x"}, format="json").status_code == expected
+
+
+def test_another_workspaces_model_is_not_found(client, make_member, other_workspace, tiny_model_dir):
+    theirs = model_register(workspace=other_workspace, user=None, name="theirs", source=str(tiny_model_dir))
+    admin = make_member("admin")
+    client.force_login(admin)
+    assert client.get(theirs.get_absolute_url()).status_code == 404
+    assert client.post(reverse("catalog:model_delete", args=[theirs.pk])).status_code == 404
+    assert api(admin).get(f"/api/models/{theirs.pk}/").status_code == 404
+    assert api(admin).delete(f"/api/models/{theirs.pk}/").status_code == 404
+    assert ModelVersion.objects.filter(pk=theirs.pk).exists()
+
+
+def test_admin_adds_a_model_on_the_page_with_errors_inline(client, admin, tiny_lora_dir):
+    client.force_login(admin)
+    bad = client.post(reverse("catalog:model_create"), {"name": "pirate", "source": str(tiny_lora_dir / "missing")})
+    assert bad.status_code == 200 and "model not found" in bad.text and not ModelVersion.objects.exists()
+    response = client.post(reverse("catalog:model_create"), {"name": "pirate", "source": str(tiny_lora_dir), "description": "Arr."})
+    version = ModelVersion.objects.get()
+    assert response.url == version.get_absolute_url() and version.kind == "lora"
+    client.post(version.get_absolute_url(), {"description": "Arr, matey."})
+    version.refresh_from_db()
+    assert version.description == "Arr, matey."
+    assert client.post(reverse("catalog:model_delete", args=[version.pk])).url == reverse("catalog:model_list")
+    assert not ModelVersion.objects.exists() and tiny_lora_dir.is_dir()  # files stay
+
+
+def test_list_filters_by_kind_and_search(client, admin, workspace, lora_version, tiny_model_dir):
+    model_register(workspace=workspace, user=admin, name="plain-llama", source=str(tiny_model_dir))
+    client.force_login(admin)
+    loras = client.get(reverse("catalog:model_list"), {"kind": "lora"}).text
+    assert "saltbeard-lora" in loras and "plain-llama" not in loras
+    found = client.get(reverse("catalog:model_list"), {"q": "pirate"}).text
+    assert "saltbeard-lora" in found and "plain-llama" not in found
+
+
+def test_api_round_trip_and_field_errors(admin, writer, tiny_model_dir):
+    client = api(admin)
+    created = client.post("/api/models/", {"name": "llama-tiny", "source": str(tiny_model_dir)}, format="json")
+    assert created.status_code == 201 and created.json()["kind"] == "model"
+    pk = created.json()["id"]
+    assert [m["name"] for m in client.get("/api/models/", {"kind": "model"}).json()["results"]] == ["llama-tiny"]
+    assert client.patch(f"/api/models/{pk}/", {"description": "Tiny."}, format="json").json()["description"] == "Tiny."
+    clash = client.post("/api/models/", {"name": "llama-tiny", "source": "/nowhere"}, format="json")
+    assert clash.status_code == 400 and set(clash.json()) == {"name", "source"}
+    assert api(writer).post("/api/models/", {"name": "w", "source": str(tiny_model_dir)}, format="json").status_code == 403
+    assert client.delete(f"/api/models/{pk}/").status_code == 204
+    assert not ModelVersion.objects.exists()
