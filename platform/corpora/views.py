@@ -53,7 +53,7 @@ def _render_upload(request, form, *, dataset=None, rejected=None, too_large=None
     return render(
         request, "corpora/dataset_upload.html",
         {"form": form, "dataset": dataset, "rejected": rejected, "too_large": too_large,
-         "max_size": services.human_size(services.upload_max_bytes())},
+         "max_size": services.human_size(services.upload_max_bytes()), "peek_bytes": HEADER_PEEK_BYTES},
         status=status,
     )
 
@@ -120,7 +120,7 @@ def dataset_add_files(request, pk: int):
 def csv_columns(request):
     """htmx: the header of the first CSV chosen, with selects to map its columns."""
     csv_file = next((f for f in request.FILES.getlist("files") if file_format(f.name) == "csv"), None)
-    context = {"header": None}
+    context = {"header": None, "peek_bytes": HEADER_PEEK_BYTES}
     if csv_file is not None:
         chosen = request.POST.get("csv_delimiter") or None
         if csv_file.name.lower().endswith(".tsv") and not chosen:

@@ -50,3 +50,22 @@ def test_admin_uploads_a_dataset_and_sees_stats_and_chart(asgi_server, page, mak
     page.set_viewport_size({"width": 390, "height": 844})
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the dataset page scrolls sideways on a phone ({width}px wide)"
+
+
+def test_choosing_a_big_csv_sends_only_its_head_to_map_columns(asgi_server, page, make_member, workspace, tmp_path):
+    make_member("admin", workspace, username="ada")
+    big = tmp_path / "support.csv"
+    row = "How do I reset my lantern?,Hold the button for five seconds until it blinks twice.\n"
+    big.write_text("question,answer\n" + row * (4 * 1024 * 1024 // len(row)))  # about 4 MB
+
+    page.goto(asgi_server + "/accounts/login/")
+    page.get_by_label("Username").fill("ada")
+    page.get_by_label("Password").fill("correct horse 42")
+    page.get_by_role("button", name="Log in").click()
+    page.goto(asgi_server + "/datasets/new/")
+    with page.expect_request(lambda r: "/csv-columns" in r.url) as sent:
+        page.locator("#id_files").set_input_files(str(big))
+    size = int(sent.value.all_headers()["content-length"])
+    assert size < 80 * 1024, f"sent {size} bytes to read a header"  # the first 64 KB, not 4 MB
+    expect(page.locator("#csv-columns")).to_contain_text("Header: question · answer")
+    page.get_by_label("Prompt column").select_option("question")
