@@ -92,6 +92,63 @@ def _too_large_response(request) -> Response | None:
     return None
 
 
+class UploadInput(serializers.Serializer):
+    """Files and how to read them (as on the upload page)."""
+
+    files = serializers.ListField(
+        child=serializers.FileField(allow_empty_file=True), allow_empty=False,
+        help_text="One or more .jsonl, .csv, .txt or .md files.",
+    )
+    keep_valid_rows = serializers.BooleanField(
+        default=False, help_text="Store the valid rows and report the skipped ones instead of rejecting."
+    )
+    text_separator = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=40,
+        help_text="Text/Markdown files: a line holding only this separates documents.",
+    )
+    csv_delimiter = serializers.ChoiceField(choices=list(DELIMITERS), default=",")
+    csv_prompt_column = serializers.CharField(required=False, allow_blank=True, default="")
+    csv_completion_column = serializers.CharField(required=False, allow_blank=True, default="")
+    csv_text_column = serializers.CharField(required=False, allow_blank=True, default="")
+
+    def validate(self, attrs):
+        try:
+            attrs["options"] = services.UploadOptions(
+                keep_valid_rows=attrs["keep_valid_rows"], text_separator=attrs["text_separator"],
+                csv_delimiter=attrs["csv_delimiter"], csv_prompt_column=attrs["csv_prompt_column"],
+                csv_completion_column=attrs["csv_completion_column"],
+                csv_text_column=attrs["csv_text_column"],
+            )
+        except ValueError as exc:
+            raise serializers.ValidationError({"csv_prompt_column": [str(exc)]}) from None
+        return attrs
+
+
+UPLOAD_RESPONSES = {
+    201: DatasetOutput,
+    400: OpenApiResponse(UploadRejectedOutput, description="File problems (file, line, reason) "
+                         "or field errors ({field: [messages]}); nothing was stored."),
+    413: OpenApiResponse(description="The upload is over INKSTONE_UPLOAD_MAX_BYTES."),
+}
+
+
+def _upload(request, input_class, store) -> Response:
+    """Validate an upload, hand it to `store(validated_data)`, answer with the dataset."""
+    too_large = _too_large_response(request)
+    if too_large is not None:
+        return too_large
+    data = input_class(data=request.data)
+    data.is_valid(raise_exception=True)
+    try:
+        version = store(data.validated_data)
+    except services.UploadRejected as exc:
+        return Response({"detail": exc.message, "errors": exc.as_dicts(), "total": exc.total},
+                        status=status.HTTP_400_BAD_REQUEST)
+    except ValidationError as exc:
+        return Response(_django_errors(exc), status=status.HTTP_400_BAD_REQUEST)
+    return Response(DatasetOutput(version.dataset).data, status=status.HTTP_201_CREATED)
+
+
 class DatasetListApi(generics.ListAPIView):
     """Datasets of the current workspace. POST uploads files as a new dataset (admins).
 
@@ -105,36 +162,9 @@ class DatasetListApi(generics.ListAPIView):
     required_actions = {"POST": "datasets.manage"}
     required_action = "datasets.view"
 
-    class CreateInput(serializers.Serializer):
+    class CreateInput(UploadInput):
         name = serializers.CharField(max_length=120)
         description = serializers.CharField(required=False, allow_blank=True, default="")
-        files = serializers.ListField(
-            child=serializers.FileField(allow_empty_file=True), allow_empty=False,
-            help_text="One or more .jsonl, .csv, .txt or .md files.",
-        )
-        keep_valid_rows = serializers.BooleanField(
-            default=False, help_text="Store the valid rows and report the skipped ones instead of rejecting."
-        )
-        text_separator = serializers.CharField(
-            required=False, allow_blank=True, default="", max_length=40,
-            help_text="Text/Markdown files: a line holding only this separates documents.",
-        )
-        csv_delimiter = serializers.ChoiceField(choices=list(DELIMITERS), default=",")
-        csv_prompt_column = serializers.CharField(required=False, allow_blank=True, default="")
-        csv_completion_column = serializers.CharField(required=False, allow_blank=True, default="")
-        csv_text_column = serializers.CharField(required=False, allow_blank=True, default="")
-
-        def validate(self, attrs):
-            try:
-                attrs["options"] = services.UploadOptions(
-                    keep_valid_rows=attrs["keep_valid_rows"], text_separator=attrs["text_separator"],
-                    csv_delimiter=attrs["csv_delimiter"], csv_prompt_column=attrs["csv_prompt_column"],
-                    csv_completion_column=attrs["csv_completion_column"],
-                    csv_text_column=attrs["csv_text_column"],
-                )
-            except ValueError as exc:
-                raise serializers.ValidationError({"csv_prompt_column": [str(exc)]}) from None
-            return attrs
 
     def get_queryset(self):
         return selectors.dataset_list(
@@ -151,33 +181,15 @@ class DatasetListApi(generics.ListAPIView):
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
-    @extend_schema(
-        request={"multipart/form-data": CreateInput},
-        responses={
-            201: DatasetOutput,
-            400: OpenApiResponse(UploadRejectedOutput, description="File problems (file, line, reason) "
-                                 "or field errors ({field: [messages]}); nothing was stored."),
-            413: OpenApiResponse(description="The upload is over INKSTONE_UPLOAD_MAX_BYTES."),
-        },
-    )
+    @extend_schema(request={"multipart/form-data": CreateInput}, responses=UPLOAD_RESPONSES)
     def post(self, request):
-        too_large = _too_large_response(request)
-        if too_large is not None:
-            return too_large
-        data = self.CreateInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        try:
-            version = services.dataset_create_from_upload(
-                workspace=request.membership.workspace, user=request.user,
-                name=data.validated_data["name"], description=data.validated_data["description"],
-                files=data.validated_data["files"], options=data.validated_data["options"],
+        def create(data):
+            return services.dataset_create_from_upload(
+                workspace=request.membership.workspace, user=request.user, name=data["name"],
+                description=data["description"], files=data["files"], options=data["options"],
             )
-        except services.UploadRejected as exc:
-            return Response({"detail": exc.message, "errors": exc.as_dicts(), "total": exc.total},
-                            status=status.HTTP_400_BAD_REQUEST)
-        except ValidationError as exc:
-            return Response(_django_errors(exc), status=status.HTTP_400_BAD_REQUEST)
-        return Response(DatasetOutput(version.dataset).data, status=status.HTTP_201_CREATED)
+
+        return _upload(request, self.CreateInput, create)
 
 
 class DatasetDetailApi(APIView):
@@ -283,3 +295,72 @@ class DatasetExportApi(APIView):
         response = StreamingHttpResponse(selectors.version_export_lines(version), content_type="application/jsonl")
         response["Content-Disposition"] = f'attachment; filename="{selectors.export_filename(version)}"'
         return response
+
+
+class DatasetFilesApi(APIView):
+    """Add files to a dataset: a new version made of the latest ready version plus these files."""
+
+    parser_classes = [MultiPartParser, FormParser]
+    required_action = "datasets.manage"
+
+    @extend_schema(request={"multipart/form-data": UploadInput}, responses=UPLOAD_RESPONSES)
+    def post(self, request, pk: int):
+        dataset = selectors.dataset_for(membership=request.membership, pk=pk, action="datasets.manage")
+        return _upload(request, UploadInput, lambda data: services.dataset_add_files(
+            dataset=dataset, user=request.user, files=data["files"], options=data["options"]))
+
+
+class VersionInput(serializers.Serializer):
+    version = serializers.IntegerField(required=False, allow_null=True, default=None,
+                                       help_text="The version to start from; default the latest.")
+
+
+class SplitInput(VersionInput):
+    validation_fraction = serializers.FloatField(default=0.1, help_text="Share of records for validation, 0-1.")
+    seed = serializers.IntegerField(default=0, min_value=0, help_text="The same seed gives the same split.")
+
+
+class _VersionOperationApi(APIView):
+    """POST makes a new version from an existing one (admins)."""
+
+    parser_classes = [JSONParser, FormParser]
+    required_action = "datasets.manage"
+    input_class = VersionInput
+
+    def operate(self, version, user, data) -> DatasetVersion:
+        raise NotImplementedError
+
+    def post(self, request, pk: int):
+        dataset = selectors.dataset_for(membership=request.membership, pk=pk, action="datasets.manage")
+        data = self.input_class(data=request.data)
+        data.is_valid(raise_exception=True)
+        version = selectors.version_get(dataset=dataset, number=data.validated_data.pop("version"))
+        try:
+            new = self.operate(version, request.user, data.validated_data)
+        except ValidationError as exc:
+            return Response(_django_errors(exc), status=status.HTTP_400_BAD_REQUEST)
+        return Response(VersionOutput(new).data, status=status.HTTP_201_CREATED)
+
+
+class DatasetDedupeApi(_VersionOperationApi):
+    """A new version without exact duplicates (the first of each stays); `stats.removed_duplicates` says how many went."""
+
+    @extend_schema(request=VersionInput, responses={201: VersionOutput, 400: OpenApiResponse(description="Version not ready.")})
+    def post(self, request, pk: int):
+        return super().post(request, pk)
+
+    def operate(self, version, user, data):
+        return services.version_deduplicate(version=version, user=user)
+
+
+class DatasetSplitApi(_VersionOperationApi):
+    """A new version with each record labelled train or validation, reproducibly from the seed."""
+
+    input_class = SplitInput
+
+    @extend_schema(request=SplitInput, responses={201: VersionOutput, 400: OpenApiResponse(description="Bad fraction or version not ready.")})
+    def post(self, request, pk: int):
+        return super().post(request, pk)
+
+    def operate(self, version, user, data):
+        return services.version_split(version=version, user=user, **data)

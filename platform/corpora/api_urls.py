@@ -9,4 +9,7 @@ urlpatterns = [
     path("datasets/<int:pk>/", api.DatasetDetailApi.as_view(), name="api-dataset-detail"),
     path("datasets/<int:pk>/records/", api.DatasetRecordsApi.as_view(), name="api-dataset-records"),
     path("datasets/<int:pk>/export/", api.DatasetExportApi.as_view(), name="api-dataset-export"),
+    path("datasets/<int:pk>/files/", api.DatasetFilesApi.as_view(), name="api-dataset-files"),
+    path("datasets/<int:pk>/dedupe/", api.DatasetDedupeApi.as_view(), name="api-dataset-dedupe"),
+    path("datasets/<int:pk>/split/", api.DatasetSplitApi.as_view(), name="api-dataset-split"),
 ]

@@ -118,6 +118,10 @@ def test_roles_in_the_api(make_member, workspace, role, can_manage):
     if not can_manage:
         assert "does not allow" in created.json()["detail"]
     assert client.patch(f"/api/datasets/{dataset.pk}/", {"name": "Z"}, format="json").status_code == (200 if can_manage else 403)
+    added = client.post(f"/api/datasets/{dataset.pk}/files/", {"files": [upload("b.jsonl", jsonl(pairs(1)))]}, format="multipart")
+    assert added.status_code == (201 if can_manage else 403)
+    assert client.post(f"/api/datasets/{dataset.pk}/dedupe/", {}, format="json").status_code == (201 if can_manage else 403)
+    assert client.post(f"/api/datasets/{dataset.pk}/split/", {}, format="json").status_code == (201 if can_manage else 403)
     assert client.delete(f"/api/datasets/{dataset.pk}/").status_code == (204 if can_manage else 403)
 
 
@@ -127,12 +131,46 @@ def test_another_workspaces_dataset_is_404_in_the_api(make_member, workspace, ot
     for path in ["", "records/", "export/"]:
         assert client.get(f"/api/datasets/{dataset.pk}/{path}").status_code == 404
     assert client.patch(f"/api/datasets/{dataset.pk}/", {"name": "Mine"}, format="json").status_code == 404
+    for path in ["files/", "dedupe/", "split/"]:
+        assert client.post(f"/api/datasets/{dataset.pk}/{path}", {}).status_code == 404
+    assert dataset.versions.count() == 1
     assert client.delete(f"/api/datasets/{dataset.pk}/").status_code == 404
     assert client.get("/api/datasets/").json()["count"] == 0
 
 
 def test_schema_documents_the_dataset_endpoints(client, db):
     schema = client.get("/api/schema/").content.decode()
-    for path in ["/api/datasets/", "/api/datasets/{id}/", "/api/datasets/{id}/records/", "/api/datasets/{id}/export/"]:
+    for path in ["/api/datasets/", "/api/datasets/{id}/", "/api/datasets/{id}/records/", "/api/datasets/{id}/export/",
+                 "/api/datasets/{id}/files/", "/api/datasets/{id}/dedupe/", "/api/datasets/{id}/split/"]:
         assert f"{path}:" in schema
     assert "multipart/form-data" in schema and "application/jsonl" in schema
+
+
+def test_add_files_dedupe_and_split_over_the_api(api, workspace, admin, media_root):
+    dataset = make_dataset(workspace, admin, rows=pairs(10))
+    bad = api.post(f"/api/datasets/{dataset.pk}/files/", {"files": [upload("more.jsonl", jsonl(pairs(2)) + b"{oops\n")]},
+                   format="multipart")
+    problem = bad.json()["errors"][0]
+    assert bad.status_code == 400 and (problem["file"], problem["line"]) == ("more.jsonl", 3) and "JSON" in problem["reason"]
+    assert dataset.versions.count() == 1  # nothing stored
+
+    added = api.post(f"/api/datasets/{dataset.pk}/files/", {"files": [upload("more.jsonl", jsonl(pairs(4)))]}, format="multipart")
+    assert added.status_code == 201 and added.json()["latest_version"]["record_count"] == 14  # 10 + 4, 4 repeated
+
+    deduped = api.post(f"/api/datasets/{dataset.pk}/dedupe/", {}, format="json").json()
+    assert deduped["number"] == 3 and deduped["record_count"] == 10 and deduped["stats"]["removed_duplicates"] == 4
+
+    split = api.post(f"/api/datasets/{dataset.pk}/split/", {"validation_fraction": 0.2, "seed": 7}, format="json").json()
+    again = api.post(f"/api/datasets/{dataset.pk}/split/", {"version": 3, "validation_fraction": 0.2, "seed": 7}, format="json").json()
+    assert (split["number"], again["number"]) == (4, 5) and "8 train / 2 validation (seed 7)" in split["note"]
+
+    def validation(number):
+        records = api.get(f"/api/datasets/{dataset.pk}/records/", {"version": number, "split": "validation"}).json()
+        return [r["index"] for r in records["results"]]
+
+    assert validation(4) == validation(5) and len(validation(4)) == 2  # same seed, same split
+
+    refused = api.post(f"/api/datasets/{dataset.pk}/split/", {"validation_fraction": 1.5}, format="json")
+    assert refused.status_code == 400 and "between 0 and 1" in refused.json()["validation_fraction"][0]
+    assert api.post(f"/api/datasets/{dataset.pk}/dedupe/", {"version": 42}, format="json").status_code == 404
+    assert dataset.versions.count() == 5
