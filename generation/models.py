@@ -307,23 +307,39 @@ class ModelInfo:
     metadata: dict[str, Any] = field(default_factory=dict)
 
 
+def local_path(source: str) -> Path | None:
+    """The absolute path `source` names, or None for "default" and hub ids."""
+    source = (source or "").strip()
+    if not source or source == "default":
+        return None
+    path = Path(source).expanduser()
+    if path.exists() or _looks_like_path(source) or not _HUB_ID_RE.match(source):
+        return path.resolve()
+    return None
+
+
 def describe_model(source: str) -> ModelInfo:
     """Check that `source` (a path, a GGUF file, a hub id in the local cache, a LoRA adapter
     directory or "default") is a loadable model, and say what it is. Paths come back absolute,
     so that workers started elsewhere load the same files. Raises ModelNotFoundError or
     InvalidModelError with a one-line message."""
+    return _describe(source, adapter_allowed=True)
+
+
+def _describe(source: str, adapter_allowed: bool) -> ModelInfo:
     source = (source or "").strip()
     if not source:
         raise ModelNotFoundError("no model given")
     if source == "default":
         return ModelInfo(kind="default", source=source, spec=source)
-    path = Path(source).expanduser()
-    if not path.exists():
-        if _looks_like_path(source) or not _HUB_ID_RE.match(source):
-            raise ModelNotFoundError(f"model not found: {path}")
+    path = local_path(source)
+    if path is None:
         _hub_snapshot(source)
         return ModelInfo(kind="hub", source=source, spec=source)
-    path = path.resolve()
+    if "?" in str(path) or "&" in str(path):
+        raise InvalidModelError(f"{path}: model paths cannot contain ? or &")
+    if not path.exists():
+        raise ModelNotFoundError(f"model not found: {path}")
     if path.is_file():
         if path.suffix.lower() != ".gguf":
             raise InvalidModelError(f"{path} is a file but not a .gguf model")
@@ -333,13 +349,13 @@ def describe_model(source: str) -> ModelInfo:
         return ModelInfo(kind="gguf", source=str(path), spec=str(path))
     metadata = _read_json(path / METADATA_FILE, required=False)
     if (path / "adapter_config.json").is_file():
+        if not adapter_allowed:
+            raise InvalidModelError(f"the base model {path} is itself a LoRA adapter")
         adapter = _read_json(path / "adapter_config.json")
         base = metadata.get("base_model") or adapter.get("base_model_name_or_path") or ""
         if not base:
             raise InvalidModelError(f"{path}/adapter_config.json does not name its base model")
-        base_info = describe_model(base)
-        if base_info.kind == "lora":
-            raise InvalidModelError(f"the base of {path} is itself an adapter: {base}")
+        base_info = _describe(base, adapter_allowed=False)
         spec = ModelSpec.parse(base_info.spec)
         return ModelInfo(kind="lora", source=str(path), base=base_info.spec, metadata=metadata,
                          spec=str(replace(spec, adapters=(*spec.adapters, str(path)))))

@@ -44,7 +44,8 @@ class GenerationOutput(serializers.ModelSerializer):
     style_version = serializers.IntegerField(source="style_version.number", default=None)
     style = serializers.IntegerField(source="style_version.profile_id", default=None)
     model = serializers.CharField(source="model_version.name", default=None, allow_null=True,
-                                  help_text="The model's name in this workspace; null for the default model.")
+                                  help_text="The model's name in this workspace; null for the default model "
+                                            "(or one since removed: model_name says what was loaded).")
 
     class Meta:
         model = Generation
@@ -100,7 +101,7 @@ class GenerationCreateApi(GenericAPIView):
             raise Throttled(detail=str(exc)) from None
         except services.DraftError as exc:
             raise ValidationError({field: [message] for field, message in exc.errors.items()}) from None
-        generations = list(article.generations.order_by("variant"))
+        generations = list(article.generations.select_related("template_version", "style_version", "model_version").order_by("variant"))
         first = generations[0]
         body = {"id": first.pk, "ws_url": f"/ws/generations/{first.pk}/", "article": article.pk,
                 "generations": GenerationOutput(generations, many=True).data}

@@ -53,7 +53,7 @@ class Generation(models.Model):
     cancel_requested = models.BooleanField(default=False)
     error = models.TextField(blank=True)
     # provenance
-    model_name = models.CharField(max_length=1200, help_text="The spec the worker loaded (generation.models.ModelSpec).")
+    model_name = models.TextField(help_text="The spec the worker loads (generation.models.ModelSpec).")
     model_version = models.ForeignKey("catalog.ModelVersion", null=True, blank=True, on_delete=models.SET_NULL,
                                       related_name="generations", help_text="Blank: the default model.")
     template_version = models.ForeignKey("prompts.PromptTemplateVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")

@@ -12,7 +12,7 @@ from django.utils.text import Truncator
 from accounts.permissions import WorkspacePermissionDenied
 from articles.events import publish_to_article
 from articles.models import Article, Generation
-from catalog.services import UnknownModel, model_resolve
+from catalog.services import UnknownModel, default_choice, model_resolve
 from prompts.rendering import fill_values, render
 
 REWRITE_PROMPT = (
@@ -150,8 +150,15 @@ def _model(workspace, request: DraftRequest):
     try:
         return model_resolve(workspace, request.model or style_model)
     except UnknownModel as exc:
-        message = str(exc) if request.model else f"The style's default model is gone. {exc} Pick a model."
+        message = str(exc) if request.model else f"The style's model is not available: {exc} Pick a model."
         raise DraftError({"model": message}) from None
+
+
+def _check_model_still_there(generation: Generation) -> None:
+    """Regenerate and continue reuse the generation's model: only while the workspace has it."""
+    if generation.model_version_id is None and generation.model_name != default_choice().spec:
+        raise DraftError({"model": "The model this was written with was removed from the workspace's "
+                                   "models; start a new draft with another model."})
 
 
 def _workspace_of(version) -> int:
@@ -178,6 +185,7 @@ def generation_again(*, generation: Generation, user, kind: str = "regenerate") 
     if kind not in ("retry", "regenerate"):
         raise ValueError(kind)
     _check_rate(user)
+    _check_model_still_there(generation)
     seed = generation.seed if kind == "retry" else random.randrange(2**31)
     return _new_generation(
         article=generation.article, user=user, variant=generation.variant, kind=kind,
@@ -191,6 +199,7 @@ def generation_again(*, generation: Generation, user, kind: str = "regenerate") 
 def generation_continue(*, generation: Generation, user) -> Generation:
     """A new generation that goes on from this one's text."""
     _check_rate(user)
+    _check_model_still_there(generation)
     return _new_generation(
         article=generation.article, user=user, variant=generation.variant, kind="continue",
         prompt=CONTINUE_PROMPT.format(text=generation.prefix + generation.text),

@@ -121,8 +121,8 @@ def generation_again(request, pk, kind):
             services.generation_continue(generation=generation, user=request.user)
         else:
             services.generation_again(generation=generation, user=request.user, kind=kind)
-    except services.RateLimited as exc:
-        messages.error(request, str(exc))
+    except (services.RateLimited, services.DraftError) as exc:
+        messages.error(request, str(exc.errors["model"]) if isinstance(exc, services.DraftError) else str(exc))
         if request.htmx:
             return HttpResponseClientRedirect(generation.article.get_absolute_url())
     if request.htmx:

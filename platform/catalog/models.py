@@ -25,9 +25,9 @@ class ModelVersion(models.Model):
         help_text="How writers and the API pick it, e.g. saltbeard-lora. Cannot be changed later.",
     )
     kind = models.CharField(max_length=10, choices=Kind.choices)
-    source = models.CharField(max_length=500, help_text="The path or hub id it was registered from.")
-    spec = models.CharField(max_length=1200, help_text="What the workers load (generation.models.ModelSpec).")
-    base = models.CharField(max_length=500, blank=True, help_text="For an adapter: the base model it loads over.")
+    source = models.TextField(help_text="The path or hub id it was registered from.")
+    spec = models.TextField(help_text="What the workers load (generation.models.ModelSpec).")
+    base = models.TextField(blank=True, help_text="For an adapter: the base model it loads over.")
     description = models.TextField(blank=True)
     metadata = models.JSONField(default=dict, blank=True, help_text="inkstone.json of a fine-tune: data, params, metrics.")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")

@@ -2,13 +2,14 @@
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from catalog.models import MODEL_NAME_RE, ModelVersion
 from generation.errors import GenerationError
-from generation.models import DEFAULT_MODEL_NAME, describe_model
+from generation.models import DEFAULT_MODEL_NAME, describe_model, local_path
 
 DEFAULT_KEY = "default"
 
@@ -66,13 +67,19 @@ def model_register(*, workspace, user, name: str, source: str, description: str 
         errors["name"] = "“default” is the bundled model's name; choose another."
     elif ModelVersion.objects.filter(workspace=workspace, name=name).exists():
         errors["name"] = f"This workspace already has a model named “{name}”."
-    try:
-        info = describe_model(source)
-    except GenerationError as exc:
-        errors["source"] = str(exc)
+    outside = _outside_model_roots(source)
+    if outside:
+        errors["source"] = outside
     else:
-        if info.kind == "default":
-            errors["source"] = "The bundled default model is always available; register another model."
+        try:
+            info = describe_model(source)
+            outside = _outside_model_roots(info.base)
+            if outside:
+                errors["source"] = f"Its base model: {outside}"
+            elif info.kind == "default":
+                errors["source"] = "The bundled default model is always available; register another model."
+        except GenerationError as exc:
+            errors["source"] = str(exc)
     if errors:
         raise ModelValidationError(errors)
     try:
@@ -84,6 +91,27 @@ def model_register(*, workspace, user, name: str, source: str, description: str 
             )
     except IntegrityError:  # a concurrent registration took the name
         raise ModelValidationError({"name": f"This workspace already has a model named “{name}”."}) from None
+
+
+def _outside_model_roots(source: str) -> str:
+    """Admins may add files only from INKSTONE_MODEL_ROOTS (checked before anything is read,
+    so that the page cannot be used to probe the server's disk). Hub ids come from the local cache."""
+    path = local_path(source)
+    if path is None:
+        return ""
+    roots: list[Path] = settings.INKSTONE_MODEL_ROOTS
+    if any(path.is_relative_to(root) for root in roots):
+        return ""
+    return (f"{path} is outside the folders models may be added from ({', '.join(map(str, roots))}); "
+            "ask whoever runs Inkstone to put it there or to extend INKSTONE_MODEL_ROOTS.")
+
+
+def styles_using(version: ModelVersion) -> list[str]:
+    """Names of the styles whose current version picks this model by default."""
+    from styles.models import StyleProfile
+
+    return list(StyleProfile.objects.filter(workspace=version.workspace_id, current__default_model=version.name)
+                .values_list("name", flat=True))
 
 
 def model_update(*, version: ModelVersion, description: str) -> ModelVersion:

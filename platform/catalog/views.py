@@ -48,6 +48,7 @@ def model_create(request):
 
 
 @login_required
+@require("models.view")
 def model_detail(request, pk):
     version = _version_for(request, pk)
     can_manage = role_allows(request.membership.role, "models.manage")
@@ -73,7 +74,8 @@ def model_delete(request, pk):
         services.model_delete(version=version)
         messages.success(request, f"Removed “{name}” from this workspace. Its files are untouched.")
         return redirect("catalog:model_list")
-    return render(request, "_confirm_delete.html", {
-        "obj": version, "back_url": version.get_absolute_url(),
-        "consequence": "Drafts already written with it keep their text; its files on disk are not deleted.",
-    })
+    styles = services.styles_using(version)
+    consequence = "Drafts already written with it keep their text; its files on disk are not deleted."
+    if styles:
+        consequence += f" These styles use it by default and will ask writers to pick another model: {', '.join(styles)}."
+    return render(request, "_confirm_delete.html", {"obj": version, "back_url": version.get_absolute_url(), "consequence": consequence})

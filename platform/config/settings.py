@@ -216,6 +216,12 @@ MEDIA_ROOT = DATA_DIR / "uploads"
 INKSTONE_UPLOAD_MAX_BYTES = int(os.environ.get("INKSTONE_UPLOAD_MAX_BYTES", 50 * 1024 * 1024))
 INKSTONE_UPLOAD_ASYNC_BYTES = int(os.environ.get("INKSTONE_UPLOAD_ASYNC_BYTES", 2 * 1024 * 1024))
 INKSTONE_DEFAULT_MODEL = os.environ.get("INKSTONE_DEFAULT_MODEL", "default")
+# Folders (os.pathsep-separated) that workspace admins may add models from on the Models page.
+INKSTONE_MODEL_ROOTS = [
+    Path(p).expanduser().resolve()
+    for p in (os.environ.get("INKSTONE_MODEL_ROOTS") or os.pathsep.join([str(DATA_DIR / "models"), str(DATA_DIR / "adapters")])).split(os.pathsep)
+    if p
+]
 INKSTONE_GENERATIONS_PER_MINUTE = int(os.environ.get("INKSTONE_GENERATIONS_PER_MINUTE", "20"))
 # A running generation whose worker has not touched it for this long is marked interrupted.
 INKSTONE_GENERATION_STALE_SECONDS = float(os.environ.get("INKSTONE_GENERATION_STALE_SECONDS", "20"))

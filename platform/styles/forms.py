@@ -27,9 +27,13 @@ class StyleForm(forms.Form):
         from catalog.services import model_choices
 
         super().__init__(*args, **kwargs)
-        self.fields["default_model"].choices = [("", "The workspace default")] + [
-            (choice.key, choice.label) for choice in model_choices(workspace)
-        ]
+        choices = [("", "The workspace default")] + [(choice.key, choice.label) for choice in model_choices(workspace)]
+        stored = (self.initial or {}).get("default_model") or ""
+        if stored and stored not in {key for key, _ in choices}:
+            # Keep a removed model visible (saving then says it is gone) rather than silently
+            # switching the style to the default.
+            choices.append((stored, f"{stored} (no longer in this workspace)"))
+        self.fields["default_model"].choices = choices
 
     def service_fields(self) -> dict:
         data = dict(self.cleaned_data)

@@ -30,8 +30,9 @@ def style_index(request):
 
 
 def _editor(request, *, profile=None):
+    initial = StyleForm.initial_from(profile) if profile else None
     if request.method == "POST":
-        form = StyleForm(request.workspace, request.POST)
+        form = StyleForm(request.workspace, request.POST, initial=initial)
         if form.is_valid():
             try:
                 if profile is None:
@@ -45,7 +46,6 @@ def _editor(request, *, profile=None):
                 for field, message in exc.errors.items():
                     form.add_error(field if field in form.fields else None, message)
     else:
-        initial = StyleForm.initial_from(profile) if profile else None
         form = StyleForm(request.workspace, initial=initial)
     return render(request, "styles/edit.html", {"form": form, "profile": profile})
 

@@ -1,12 +1,23 @@
 """An admin adds a fine-tuned adapter on the Models page; writers can then pick it."""
 
 import pytest
+from django.db import connection
 from playwright.sync_api import expect
 
 from tests.browser.test_library import log_in
 from tests.generation.conftest import smollm2_tokenizer_dir, tiny_lora_dir, tiny_model_dir  # noqa: F401
+from tests.support import start_asgi_server, stop
 
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def asgi_server(transactional_db, tmp_path, tmp_path_factory):
+    """The site, allowing models from pytest's temporary folders (where the tiny adapter is)."""
+    roots = str(tmp_path_factory.getbasetemp().resolve())
+    process, url = start_asgi_server(connection.settings_dict, tmp_path / "asgi.log", INKSTONE_MODEL_ROOTS=roots)
+    yield url
+    stop(process)
 
 
 def test_admin_adds_an_adapter_and_it_is_offered_for_drafts(asgi_server, page, make_member, workspace, tiny_lora_dir):  # noqa: F811

@@ -30,7 +30,7 @@ def test_a_styles_default_model_is_used_and_must_exist(workspace, admin, writer,
         prompt="Ahoy.", style_version=style.current))
     assert article.generations.get().model_version == lora_version
     lora_version.delete()
-    with pytest.raises(services.DraftError, match="The style's default model is gone"):
+    with pytest.raises(services.DraftError, match="The style's model is not available"):
         services.draft_create(workspace=workspace, user=writer, request=services.DraftRequest(
             prompt="Ahoy.", style_version=style.current))
 
@@ -56,3 +56,20 @@ def test_the_worker_writes_with_the_adapter(settings, workspace, writer, lora_ve
     base, tuned = draft("default"), draft("saltbeard-lora")
     assert base.status == tuned.status == "completed" and tuned.model_version == lora_version
     assert tuned.text != base.text  # same seed and prompt: only the adapter differs
+
+
+def test_regenerate_and_continue_refuse_a_removed_model(client, workspace, writer, lora_version):
+    article = services.draft_create(workspace=workspace, user=writer, request=services.DraftRequest(
+        prompt="Ahoy.", model="saltbeard-lora"))
+    generation = article.generations.get()
+    Generation.objects.filter(pk=generation.pk).update(status="completed", text="Arr.")
+    lora_version.delete()
+    generation.refresh_from_db()
+    for again in (lambda: services.generation_again(generation=generation, user=writer),
+                  lambda: services.generation_continue(generation=generation, user=writer)):
+        with pytest.raises(services.DraftError, match="was removed from the workspace's models"):
+            again()
+    client.force_login(writer)
+    response = client.post(f"/write/generations/{generation.pk}/regenerate/", follow=True)
+    assert response.status_code == 200 and "was removed from the workspace" in response.text
+    assert article.generations.count() == 1

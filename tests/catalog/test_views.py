@@ -28,6 +28,8 @@ def test_everyone_sees_the_models_only_admins_manage_them(client, make_member, w
     assert client.get(reverse("catalog:model_delete", args=[lora_version.pk])).status_code == expected
     assert api(user).get("/api/models/").status_code == 200
     assert api(user).patch(f"/api/models/{lora_version.pk}/", {"description": "x"}, format="json").status_code == expected
+    assert client.post(lora_version.get_absolute_url(), {"description": "mine"}).status_code in ((302,) if role == "admin" else (403,))
+    assert api(user).delete(f"/api/models/{lora_version.pk}/").status_code == (204 if role == "admin" else 403)
 
 
 def test_another_workspaces_model_is_not_found(client, make_member, other_workspace, tiny_model_dir):
@@ -76,3 +78,26 @@ def test_api_round_trip_and_field_errors(admin, writer, tiny_model_dir):
     assert api(writer).post("/api/models/", {"name": "w", "source": str(tiny_model_dir)}, format="json").status_code == 403
     assert client.delete(f"/api/models/{pk}/").status_code == 204
     assert not ModelVersion.objects.exists()
+
+
+def test_removing_a_model_names_the_styles_that_use_it(client, admin, workspace, lora_version):
+    from styles.services import style_create
+
+    style_create(workspace=workspace, user=admin, name="Pirate", voice="Arr.", default_model="saltbeard-lora")
+    client.force_login(admin)
+    page = client.get(reverse("catalog:model_delete", args=[lora_version.pk])).text
+    assert "These styles use it by default" in page and "Pirate" in page
+
+
+def test_a_style_keeps_showing_a_removed_model_instead_of_switching_silently(client, admin, workspace, lora_version):
+    from styles.services import style_create
+
+    style = style_create(workspace=workspace, user=admin, name="Pirate", voice="Arr.", default_model="saltbeard-lora")
+    lora_version.delete()
+    client.force_login(admin)
+    page = client.get(reverse("style_edit", args=[style.pk])).text
+    assert '<option value="saltbeard-lora" selected>saltbeard-lora (no longer in this workspace)</option>' in page
+    saved = client.post(reverse("style_edit", args=[style.pk]), {
+        "name": "Pirate", "voice": "Arr!", "temperature": 0.7, "top_p": 0.9, "max_new_tokens": 100,
+        "repetition_penalty": 1.1, "default_model": "saltbeard-lora"})
+    assert saved.status_code == 200 and "No model “saltbeard-lora” in this workspace" in saved.text

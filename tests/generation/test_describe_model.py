@@ -1,11 +1,12 @@
 """describe_model: what an admin registers as a model is checked without loading weights."""
 
 import json
+from pathlib import Path
 
 import pytest
 
 from generation.errors import InvalidModelError, ModelNotFoundError
-from generation.models import ModelSpec, describe_model, load_model
+from generation.models import ModelSpec, describe_model, load_model, local_path
 
 
 def test_a_model_directory_is_described_with_an_absolute_path(tiny_model_dir, monkeypatch):
@@ -47,7 +48,7 @@ def test_what_is_not_a_model_is_refused_in_one_line(tmp_path, make, error, messa
 
 
 def test_a_hub_id_outside_the_local_cache_is_refused(monkeypatch, tmp_path):
-    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(tmp_path))  # an empty cache
     with pytest.raises(ModelNotFoundError, match="nor in the local Hugging Face cache"):
         describe_model("someone/not-downloaded")
 
@@ -56,7 +57,7 @@ def test_an_adapter_over_an_adapter_is_refused(tiny_lora_dir, tmp_path):
     nested = tmp_path / "nested"
     nested.mkdir()
     (nested / "adapter_config.json").write_text(json.dumps({"base_model_name_or_path": str(tiny_lora_dir)}))
-    with pytest.raises(InvalidModelError, match="is itself an adapter"):
+    with pytest.raises(InvalidModelError, match="is itself a LoRA adapter"):
         describe_model(str(nested))
 
 
@@ -64,3 +65,23 @@ def _write(path, data: bytes):
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
     return path
+
+
+def test_an_adapter_naming_itself_as_its_base_is_refused(tmp_path):
+    loop = tmp_path / "loop"
+    loop.mkdir()
+    (loop / "adapter_config.json").write_text(json.dumps({"base_model_name_or_path": str(loop)}))
+    with pytest.raises(InvalidModelError, match="is itself a LoRA adapter"):
+        describe_model(str(loop))
+
+
+def test_paths_that_would_break_a_spec_are_refused(tmp_path):
+    odd = _write(tmp_path / "model?dtype=float16" / "config.json", b'{"model_type": "llama"}').parent
+    with pytest.raises(InvalidModelError, match="cannot contain"):
+        describe_model(str(odd))
+
+
+def test_local_path_tells_paths_from_hub_ids(tiny_model_dir):
+    assert local_path("default") is None and local_path("HuggingFaceTB/SmolLM2-135M") is None
+    assert local_path(str(tiny_model_dir)) == tiny_model_dir.resolve()
+    assert local_path("/no/such/model") == Path("/no/such/model")
