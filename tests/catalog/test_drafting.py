@@ -73,3 +73,12 @@ def test_regenerate_and_continue_refuse_a_removed_model(client, workspace, write
     response = client.post(f"/write/generations/{generation.pk}/regenerate/", follow=True)
     assert response.status_code == 200 and "was removed from the workspace" in response.text
     assert article.generations.count() == 1
+
+
+def test_generate_command_takes_a_model_name(writer, lora_version):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="No model “nope” in this workspace. Available: default, saltbeard-lora."):
+        call_command("generate", "--user", "wendy", "--prompt", "Ahoy.", "--model", "nope")
+    call_command("generate", "--user", "wendy", "--prompt", "Ahoy.", "--model", "saltbeard-lora", "--no-follow")
+    assert Generation.objects.get().model_version == lora_version

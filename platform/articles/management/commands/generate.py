@@ -24,6 +24,7 @@ class Command(BaseCommand):
         source.add_argument("--template", help="a prompt template's name")
         parser.add_argument("--var", action="append", default=[], metavar="NAME=VALUE", help="a template variable")
         parser.add_argument("--style", help="a style profile's name")
+        parser.add_argument("--model", default="", help="a model's name from the Models page (default: the style's, else the bundled one)")
         parser.add_argument("--max-new-tokens", type=int)
         parser.add_argument("--seed", type=int)
         parser.add_argument("--no-follow", action="store_true", help="only enqueue; print the generation id")
@@ -50,7 +51,7 @@ class Command(BaseCommand):
         request = services.DraftRequest(
             template_version=template.current if template else None, variables=variables,
             prompt=opts["prompt"] or "", style_version=style.current if style else None,
-            params=params, seed=opts["seed"],
+            model=opts["model"], params=params, seed=opts["seed"],
         )
         try:
             article = services.draft_create(workspace=workspace, user=membership.user, request=request)
