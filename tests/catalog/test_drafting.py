@@ -39,6 +39,10 @@ def test_new_draft_page_offers_the_workspace_models(client, writer, lora_version
     client.force_login(writer)
     page = client.get("/write/new/?model=saltbeard-lora").text
     assert '<option value="saltbeard-lora" selected>saltbeard-lora · LoRA adapter</option>' in page
+    response = client.post("/write/new/", {"source": "free", "prompt": "Ahoy.", "model": "saltbeard-lora", "variants": 1}, follow=True)
+    generation = Generation.objects.get()
+    assert generation.model_version == lora_version
+    assert f'data-testid="model-{generation.pk}">· saltbeard-lora</small>' in response.text
 
 
 @pytest.mark.django_db(transaction=True)
