@@ -9,7 +9,13 @@ from django.db import IntegrityError, transaction
 
 from catalog.models import MODEL_NAME_RE, ModelVersion
 from generation.errors import GenerationError
-from generation.models import DEFAULT_MODEL_NAME, describe_model, local_path
+from generation.models import (
+    DEFAULT_CACHE_NAME,
+    DEFAULT_MODEL_NAME,
+    default_models_dir,
+    describe_model,
+    local_path,
+)
 
 DEFAULT_KEY = "default"
 
@@ -104,6 +110,41 @@ def _outside_model_roots(source: str) -> str:
         return ""
     return (f"{path} is outside the folders models may be added from ({', '.join(map(str, roots))}); "
             "ask whoever runs Inkstone to put it there or to extend INKSTONE_MODEL_ROOTS.")
+
+
+@dataclass(frozen=True)
+class FoundModel:
+    name: str  # a suggested name
+    source: str
+    kind: str
+    metrics: dict
+
+
+def models_on_disk(workspace, depth: int = 2) -> list[FoundModel]:
+    """Loadable models under INKSTONE_MODEL_ROOTS that this workspace has not added yet, such as
+    the output of `python -m generation finetune --output var/adapters/NAME`."""
+    added = set(ModelVersion.objects.filter(workspace=workspace).values_list("source", flat=True))
+    added.add(str((default_models_dir() / DEFAULT_CACHE_NAME).resolve()))  # the bundled model's cache
+    found, seen = [], set()
+    for root in settings.INKSTONE_MODEL_ROOTS:
+        candidates = [root]
+        for _ in range(depth):
+            candidates = [c for parent in candidates if parent.is_dir() for c in sorted(parent.iterdir()) if c.is_dir()]
+            for path in candidates:
+                if str(path) in added or str(path) in seen:
+                    continue
+                if not any((path / marker).is_file() for marker in ("adapter_config.json", "config.json")):
+                    continue
+                try:
+                    info = describe_model(str(path))
+                except GenerationError:
+                    continue
+                if _outside_model_roots(info.base):
+                    continue  # adding it would be refused
+                seen.add(str(path))
+                name = re.sub(r"[^A-Za-z0-9._-]+", "-", path.name).strip("-.") or "model"
+                found.append(FoundModel(name, info.source, info.kind, info.metadata.get("metrics") or {}))
+    return found
 
 
 def styles_using(version: ModelVersion) -> list[str]:

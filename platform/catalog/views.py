@@ -27,6 +27,8 @@ def model_index(request):
         "kinds": ModelVersion.Kind.choices, "default": services.default_choice(),
         "can_manage": role_allows(request.membership.role, "models.manage"),
     }
+    if context["can_manage"] and context["show_default"] and not request.htmx:
+        context["on_disk"] = services.models_on_disk(request.workspace)
     template = "catalog/list.html#results" if request.htmx and not request.htmx.boosted else "catalog/list.html"
     return render(request, template, context)
 
@@ -34,7 +36,7 @@ def model_index(request):
 @login_required
 @require("models.manage")
 def model_create(request):
-    form = RegisterModelForm(request.POST or None)
+    form = RegisterModelForm(request.POST or None, initial={k: request.GET.get(k, "") for k in ("name", "source")})
     if request.method == "POST" and form.is_valid():
         try:
             version = services.model_register(workspace=request.workspace, user=request.user, **form.cleaned_data)

@@ -101,3 +101,30 @@ def test_a_style_keeps_showing_a_removed_model_instead_of_switching_silently(cli
         "name": "Pirate", "voice": "Arr!", "temperature": 0.7, "top_p": 0.9, "max_new_tokens": 100,
         "repetition_penalty": 1.1, "default_model": "saltbeard-lora"})
     assert saved.status_code == 200 and "No model “saltbeard-lora” in this workspace" in saved.text
+
+
+def test_fine_tunes_on_disk_are_offered_to_admins(client, admin, writer, tiny_lora_dir, tiny_model_dir, tmp_path, model_roots):
+    import json
+    import shutil
+
+    root = (tmp_path / "models").resolve()
+    shutil.copytree(tiny_model_dir, root / "tiny-base")
+    adapter = root / "adapters" / "saltbeard v2"
+    shutil.copytree(tiny_lora_dir, adapter)
+    meta = json.loads((adapter / "inkstone.json").read_text())
+    (adapter / "inkstone.json").write_text(json.dumps({**meta, "base_model": str(root / "tiny-base")}))
+    shutil.copytree(tiny_lora_dir, root / "over-an-outside-base")  # its base is outside the roots
+    (root / "notes").mkdir()  # not a model
+    model_roots[:] = [root]
+
+    client.force_login(admin)
+    page = client.get(reverse("catalog:model_list")).text
+    assert "Found on disk, not added yet" in page and "saltbeard v2" in page and "2.500" in page
+    assert "tiny-base" in page and "notes" not in page and "over-an-outside-base" not in page
+    form = client.get(reverse("catalog:model_create"), {"name": "saltbeard-v2", "source": str(adapter)}).text
+    assert 'value="saltbeard-v2"' in form
+    client.post(reverse("catalog:model_create"), {"name": "saltbeard-v2", "source": str(adapter)})
+    page = client.get(reverse("catalog:model_list")).text
+    assert "saltbeard v2</code>" not in page and "tiny-base" in page  # added ones leave the list
+    client.force_login(writer)
+    assert "Found on disk" not in client.get(reverse("catalog:model_list")).text  # admins only
