@@ -8,7 +8,6 @@ client that connects mid-stream or reconnects.
 
 import asyncio
 import json
-from dataclasses import dataclass, field
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -18,25 +17,18 @@ from django.template.loader import render_to_string
 from accounts.permissions import PermissionDenied, check_object, membership_for
 from articles.events import generation_state
 from articles.models import Article, Generation, article_group, generation_group
+from articles.relay import Relay
 
 RESYNC_DELAY_S = 0.25
 RESYNC_TRIES = 40  # 10 s: the worker persists every 0.5 s, so this only runs out if it died
-
-
-@dataclass
-class Sent:
-    """What this client has: the pieces up to `seq`, i.e. `length` characters of text."""
-
-    seq: int = 0
-    length: int = 0
-    pending: dict = field(default_factory=dict)  # seq -> piece event that arrived early
 
 
 class GenerationStreamConsumer(AsyncWebsocketConsumer):
     """Shared relay; subclasses say which generations and how to render messages."""
 
     async def connect(self):
-        self.sent: dict[int, Sent] = {}
+        self.relays: dict[int, Relay] = {}
+        self.resyncing: set[int] = set()
         self.groups_joined: list[str] = []
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
@@ -72,52 +64,52 @@ class GenerationStreamConsumer(AsyncWebsocketConsumer):
     def states(self, ids):
         return [generation_state(g) for g in Generation.objects.filter(pk__in=ids).order_by("variant", "pk")]
 
+    def relay(self, gid: int) -> Relay:
+        return self.relays.setdefault(gid, Relay())
+
     async def send_state(self, state: dict) -> None:
         """Bring the client up to `state` (a persisted or final state), then send the status."""
-        sent = self.sent.setdefault(state["id"], Sent())
-        if state["seq"] > sent.seq:
-            await self.send_append(state["id"], state["seq"], state["text"][sent.length:], state, snapshot=sent.seq == 0)
-            sent.seq, sent.length = state["seq"], len(state["text"])
+        relay = self.relay(state["id"])
+        first = relay.seq == 0
+        text = relay.catch_up(state)
+        if text is not None:
+            await self.send_append(state["id"], state["seq"], text, state, snapshot=first)
         await self.send_status(state)
-        await self.drain(state["id"])
+        await self.send_ready(state["id"])
 
     async def generation_piece(self, event):
-        sent = self.sent.setdefault(event["id"], Sent())
-        if event["seq"] <= sent.seq:
-            return  # already sent (it was in the persisted text)
-        sent.pending[event["seq"]] = event
-        if event["seq"] == sent.seq + 1:
-            await self.drain(event["id"])
-        elif len(sent.pending) == 1:
+        relay = self.relay(event["id"])
+        for piece in relay.receive(event):
+            await self.send_append(event["id"], piece["seq"], piece["text"], piece)
+        if relay.has_gap and event["id"] not in self.resyncing:
+            self.resyncing.add(event["id"])
             asyncio.ensure_future(self.resync(event["id"]))
 
     async def generation_state(self, event):
         await self.send_state(event)
 
-    async def drain(self, gid: int) -> None:
-        sent = self.sent[gid]
-        for seq in sorted(s for s in sent.pending if s <= sent.seq):
-            del sent.pending[seq]
-        while sent.seq + 1 in sent.pending:
-            event = sent.pending.pop(sent.seq + 1)
-            await self.send_append(gid, event["seq"], event["text"], event)
-            sent.seq, sent.length = event["seq"], sent.length + len(event["text"])
+    async def send_ready(self, gid: int) -> None:
+        for piece in self.relay(gid).ready():
+            await self.send_append(gid, piece["seq"], piece["text"], piece)
 
     async def resync(self, gid: int) -> None:
         """A gap: pieces sent before we joined and not yet persisted. Read the database until
         it has caught up with the first piece we hold (it persists every 0.5 s)."""
-        for _ in range(RESYNC_TRIES):
-            sent = self.sent[gid]
-            if not sent.pending:
-                return
-            (state,) = await self.states([gid])
-            if state["seq"] > sent.seq:
-                await self.send_append(gid, state["seq"], state["text"][sent.length:], state)
-                sent.seq, sent.length = state["seq"], len(state["text"])
-                await self.drain(gid)
-                if not sent.pending:
+        try:
+            relay = self.relay(gid)
+            for _ in range(RESYNC_TRIES):
+                if not relay.has_gap:
                     return
-            await asyncio.sleep(RESYNC_DELAY_S)
+                (state,) = await self.states([gid])
+                text = relay.catch_up(state)
+                if text is not None:
+                    await self.send_append(gid, state["seq"], text, state)
+                await self.send_ready(gid)
+                if not relay.has_gap:
+                    return
+                await asyncio.sleep(RESYNC_DELAY_S)
+        finally:
+            self.resyncing.discard(gid)
 
     # --- rendering, per protocol -----------------------------------------------------------
     async def authorized_generation_ids(self, user) -> list[int]:

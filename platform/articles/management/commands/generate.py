@@ -9,6 +9,7 @@ from accounts.models import Membership
 from articles import services
 from articles.events import generation_state
 from articles.models import Generation, generation_group
+from articles.relay import Relay
 from prompts.models import PromptTemplate
 from styles.models import StyleProfile
 
@@ -80,26 +81,23 @@ async def follow(gid: int, out) -> dict:
     layer = get_channel_layer()
     channel = await layer.new_channel()
     await layer.group_add(generation_group(gid), channel)  # join first, then read the database
+    relay = Relay()
     try:
         state = await _state(gid)
-        seq, length = state["seq"], len(state["text"])
-        out.write(state["text"])
+        out.write(relay.catch_up(state) or "")
         out.flush()
         while state["status"] in Generation.ACTIVE:
             try:
                 event = await asyncio.wait_for(layer.receive(channel), timeout=1.0)
             except TimeoutError:
                 event = {"type": "poll"}
-            if event["type"] == "generation.piece" and event["seq"] == seq + 1:
-                out.write(event["text"])
-                seq, length = event["seq"], length + len(event["text"])
-            elif event["type"] == "generation.piece" and event["seq"] <= seq:
-                continue
-            else:  # a gap, a state change or a quiet second: catch up from the database
+            if event["type"] == "generation.piece":
+                out.write("".join(piece["text"] for piece in relay.receive(event)))
+            if event["type"] != "generation.piece" or relay.has_gap:
+                # a state change, a quiet second or a gap: catch up from the database
                 state = await _state(gid)
-                if state["seq"] > seq:
-                    out.write(state["text"][length:])
-                    seq, length = state["seq"], len(state["text"])
+                out.write(relay.catch_up(state) or "")
+                out.write("".join(piece["text"] for piece in relay.ready()))
                 if event["type"] == "generation.state":
                     state = {**state, **{k: v for k, v in event.items() if k != "type"}}
             out.flush()
