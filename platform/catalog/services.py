@@ -1,7 +1,9 @@
 """The models a workspace may write with, and the one place a writer's choice becomes a spec."""
 
+import os
 import re
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 
 from django.conf import settings
@@ -120,31 +122,49 @@ class FoundModel:
     metrics: dict
 
 
+MAX_ENTRIES_PER_FOLDER = 500
+
+
 def models_on_disk(workspace, depth: int = 2) -> list[FoundModel]:
-    """Loadable models under INKSTONE_MODEL_ROOTS that this workspace has not added yet, such as
-    the output of `python -m generation finetune --output var/adapters/NAME`."""
+    """Loadable models under INKSTONE_MODEL_ROOTS (down to `depth` folders, not following
+    links) that this workspace has not added yet, such as the output of `python -m generation
+    finetune --output var/adapters/NAME`. Checkpoint folders and a model's own subfolders are
+    not offered; anything unreadable is skipped."""
     added = set(ModelVersion.objects.filter(workspace=workspace).values_list("source", flat=True))
     added.add(str((default_models_dir() / DEFAULT_CACHE_NAME).resolve()))  # the bundled model's cache
-    found, seen = [], set()
+    found: dict[str, FoundModel] = {}
+
+    def offer(path: Path) -> None:
+        info = describe_model(str(path))
+        if info.source in added or _outside_model_roots(info.source) or _outside_model_roots(info.base):
+            return
+        name = re.sub(r"[^A-Za-z0-9._-]+", "-", path.stem if info.kind == "gguf" else path.name)
+        name = re.sub(r"^[^A-Za-z0-9]+", "", name).rstrip("-.") or "model"
+        found.setdefault(info.source, FoundModel(name, info.source, info.kind, info.metadata.get("metrics") or {}))
+
+    def visit(folder: Path, levels: int) -> None:
+        try:
+            with os.scandir(folder) as entries:
+                children = sorted(islice(entries, MAX_ENTRIES_PER_FOLDER), key=lambda e: e.name)
+        except OSError:
+            return
+        for entry in children:
+            try:
+                path = Path(entry.path)
+                if entry.is_file(follow_symlinks=False) and entry.name.lower().endswith(".gguf"):
+                    offer(path)
+                elif not entry.is_dir(follow_symlinks=False) or entry.name.startswith(("checkpoint-", ".")):
+                    continue
+                elif (path / "adapter_config.json").is_file() or (path / "config.json").is_file():
+                    offer(path)
+                elif levels > 1:
+                    visit(path, levels - 1)
+            except Exception:  # unreadable or not a model after all: not offered
+                continue
+
     for root in settings.INKSTONE_MODEL_ROOTS:
-        candidates = [root]
-        for _ in range(depth):
-            candidates = [c for parent in candidates if parent.is_dir() for c in sorted(parent.iterdir()) if c.is_dir()]
-            for path in candidates:
-                if str(path) in added or str(path) in seen:
-                    continue
-                if not any((path / marker).is_file() for marker in ("adapter_config.json", "config.json")):
-                    continue
-                try:
-                    info = describe_model(str(path))
-                except GenerationError:
-                    continue
-                if _outside_model_roots(info.base):
-                    continue  # adding it would be refused
-                seen.add(str(path))
-                name = re.sub(r"[^A-Za-z0-9._-]+", "-", path.name).strip("-.") or "model"
-                found.append(FoundModel(name, info.source, info.kind, info.metadata.get("metrics") or {}))
-    return found
+        visit(root, depth)
+    return list(found.values())
 
 
 def styles_using(version: ModelVersion) -> list[str]:

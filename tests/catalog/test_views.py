@@ -115,12 +115,18 @@ def test_fine_tunes_on_disk_are_offered_to_admins(client, admin, writer, tiny_lo
     (adapter / "inkstone.json").write_text(json.dumps({**meta, "base_model": str(root / "tiny-base")}))
     shutil.copytree(tiny_lora_dir, root / "over-an-outside-base")  # its base is outside the roots
     (root / "notes").mkdir()  # not a model
+    shutil.copytree(tiny_lora_dir, adapter / "checkpoint-2")  # a fine-tune's checkpoint: not offered
+    shutil.copytree(tiny_lora_dir, root / "adapters" / "still-training" / "checkpoint-4")  # nor while training
+    (root / "adapters" / "linked").symlink_to(tiny_model_dir)  # links are not followed out of the roots
+    (root / "voice.gguf").write_bytes(b"GGUF" + bytes(60))
     model_roots[:] = [root]
 
     client.force_login(admin)
     page = client.get(reverse("catalog:model_list")).text
     assert "Found on disk, not added yet" in page and "saltbeard v2" in page and "2.500" in page
     assert "tiny-base" in page and "notes" not in page and "over-an-outside-base" not in page
+    assert "checkpoint-" not in page and "linked" not in page
+    assert f"{root}/voice.gguf</code></td><td>gguf</td>" in page
     form = client.get(reverse("catalog:model_create"), {"name": "saltbeard-v2", "source": str(adapter)}).text
     assert 'value="saltbeard-v2"' in form
     client.post(reverse("catalog:model_create"), {"name": "saltbeard-v2", "source": str(adapter)})
