@@ -29,6 +29,8 @@ class GenerationStreamConsumer(AsyncWebsocketConsumer):
     async def connect(self):
         self.relays: dict[int, Relay] = {}
         self.resyncing: set[int] = set()
+        self.snapshotted: set[int] = set()  # generations whose text this client has been given whole
+        self.tasks: set[asyncio.Task] = set()
         self.groups_joined: list[str] = []
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
@@ -69,28 +71,35 @@ class GenerationStreamConsumer(AsyncWebsocketConsumer):
 
     async def send_state(self, state: dict) -> None:
         """Bring the client up to `state` (a persisted or final state), then send the status."""
-        relay = self.relay(state["id"])
-        first = relay.seq == 0
-        text = relay.catch_up(state)
+        text = self.relay(state["id"]).catch_up(state)
         if text is not None:
-            await self.send_append(state["id"], state["seq"], text, state, snapshot=first)
+            await self.append(state["id"], state["seq"], text, state)
         await self.send_status(state)
         await self.send_ready(state["id"])
 
     async def generation_piece(self, event):
         relay = self.relay(event["id"])
         for piece in relay.receive(event):
-            await self.send_append(event["id"], piece["seq"], piece["text"], piece)
+            await self.append(event["id"], piece["seq"], piece["text"], piece)
         if relay.has_gap and event["id"] not in self.resyncing:
             self.resyncing.add(event["id"])
-            asyncio.ensure_future(self.resync(event["id"]))
+            task = asyncio.ensure_future(self.resync(event["id"]))
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
 
     async def generation_state(self, event):
         await self.send_state(event)
 
     async def send_ready(self, gid: int) -> None:
         for piece in self.relay(gid).ready():
-            await self.send_append(gid, piece["seq"], piece["text"], piece)
+            await self.append(gid, piece["seq"], piece["text"], piece)
+
+    async def append(self, gid, seq, text, event) -> None:
+        """The first text a connection sends for a generation replaces what the page shows
+        (which may be older, or, after a reconnect, already hold live pieces); later text appends."""
+        snapshot = gid not in self.snapshotted
+        self.snapshotted.add(gid)
+        await self.send_append(gid, seq, text, event, snapshot=snapshot)
 
     async def resync(self, gid: int) -> None:
         """A gap: pieces sent before we joined and not yet persisted. Read the database until
@@ -100,10 +109,12 @@ class GenerationStreamConsumer(AsyncWebsocketConsumer):
             for _ in range(RESYNC_TRIES):
                 if not relay.has_gap:
                     return
-                (state,) = await self.states([gid])
-                text = relay.catch_up(state)
+                states = await self.states([gid])
+                if not states:
+                    return  # deleted meanwhile
+                text = relay.catch_up(states[0])
                 if text is not None:
-                    await self.send_append(gid, state["seq"], text, state)
+                    await self.append(gid, states[0]["seq"], text, states[0])
                 await self.send_ready(gid)
                 if not relay.has_gap:
                     return
@@ -134,7 +145,7 @@ class GenerationJsonConsumer(GenerationStreamConsumer):
                                               "tokens": event.get("tokens"), "elapsed": event.get("elapsed")}))
 
     async def send_status(self, state):
-        message = {k: v for k, v in state.items() if k not in ("type", "text")}
+        message = {k: v for k, v in state.items() if k not in ("type", "text", "prefix")}
         await self.send(text_data=json.dumps({"type": "state", **message}))
 
 
@@ -144,6 +155,10 @@ class ArticleHtmlConsumer(GenerationStreamConsumer):
     async def authorized_generation_ids(self, user):
         self.article_id = int(self.scope["url_route"]["kwargs"]["article_id"])
         return await database_sync_to_async(_authorized_article_generations)(user, self.article_id)
+
+    async def connect(self):
+        self.prefixes: dict[int, str] = {}  # a continued generation's earlier text, per generation
+        await super().connect()
 
     def extra_groups(self) -> list[str]:
         return [article_group(self.article_id)]
@@ -157,8 +172,14 @@ class ArticleHtmlConsumer(GenerationStreamConsumer):
         for state in await self.states([gid]):
             await self.send_state(state)
 
+    async def send_state(self, state: dict) -> None:
+        self.prefixes[state["id"]] = state.get("prefix", "")
+        await super().send_state(state)
+
     async def send_append(self, gid, seq, text, event, snapshot=False):
         swap = "innerHTML" if snapshot else "beforeend"
+        if snapshot:  # the card shows a continued generation's earlier text first
+            text = self.prefixes.get(gid, "") + text
         html = render_to_string("articles/_ws_append.html", {"id": gid, "seq": seq, "text": text, "swap": swap,
                                                               "tokens": event.get("tokens") or event.get("completion_tokens"),
                                                               "elapsed": event.get("elapsed")})

@@ -41,6 +41,7 @@ def generation_state(generation) -> dict:
         "seq": generation.seq,
         "status": generation.status,
         "text": generation.text,
+        "prefix": generation.prefix,
         "finish_reason": generation.finish_reason,
         "completion_tokens": generation.completion_tokens,
         "tokens_per_s": generation.tokens_per_s,

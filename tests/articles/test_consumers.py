@@ -124,3 +124,60 @@ def test_two_tabs_on_the_same_generation_both_see_the_stream(writer, generation)
 
     for messages in async_to_sync(scenario)():
         assert "".join(m["text"] for m in messages if m["type"] == "append") == "Hello there"
+
+
+def html_communicator_for(user, article_id):
+    from articles.consumers import ArticleHtmlConsumer
+
+    communicator = WebsocketCommunicator(ArticleHtmlConsumer.as_asgi(), f"/ws/articles/{article_id}/")
+    communicator.scope["user"] = user
+    communicator.scope["url_route"] = {"kwargs": {"article_id": article_id}}
+    return communicator
+
+
+async def receive_html(communicator, timeout):
+    messages = []
+    while not await communicator.receive_nothing(timeout=timeout):
+        messages.append(await communicator.receive_from())
+    return messages
+
+
+def text_swaps(messages, gid):
+    """(swap, text) of each update of the card's text, in order."""
+    import re
+
+    pattern = re.compile(rf'<div id="gen-{gid}-text" hx-swap-oob="(\w+)">(.*?)</div>', re.S)
+    return [m.groups() for message in messages for m in pattern.finditer(message)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_page_that_reconnects_before_anything_is_persisted_gets_its_text_replaced_not_doubled(writer, generation):
+    Generation.objects.filter(pk=generation.pk).update(text="", seq=0)
+
+    async def scenario():
+        page = html_communicator_for(writer, generation.article_id)
+        await page.connect()
+        await receive_html(page, 0.3)
+        # pieces 1-2 reached the page over its previous socket; the new one sees 3 first
+        await get_channel_layer().group_send(generation.group_name(), piece(generation.pk, 3, " there"))
+        await sync_to_async(Generation.objects.filter(pk=generation.pk).update)(text="Hello there", seq=3)
+        await get_channel_layer().group_send(generation.group_name(), piece(generation.pk, 4, "!"))
+        messages = await receive_html(page, 1.0)
+        await page.disconnect()
+        return messages
+
+    assert text_swaps(async_to_sync(scenario)(), generation.pk) == [("innerHTML", "Hello there"), ("beforeend", "!")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_continued_generation_keeps_its_earlier_text_on_the_page(writer, generation):
+    Generation.objects.filter(pk=generation.pk).update(prefix="Once upon a time.", text=" The end", seq=2)
+
+    async def scenario():
+        page = html_communicator_for(writer, generation.article_id)
+        await page.connect()
+        messages = await receive_html(page, 0.3)
+        await page.disconnect()
+        return messages
+
+    assert text_swaps(async_to_sync(scenario)(), generation.pk) == [("innerHTML", "Once upon a time. The end")]
