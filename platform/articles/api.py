@@ -100,7 +100,7 @@ class GenerationCreateApi(GenericAPIView):
         except services.RateLimited as exc:
             raise Throttled(detail=str(exc)) from None
         except services.DraftError as exc:
-            raise ValidationError({field: [message] for field, message in exc.errors.items()}) from None
+            raise exc.as_api_error() from None
         generations = list(article.generations.select_related("template_version", "style_version", "model_version").order_by("variant"))
         first = generations[0]
         body = {"id": first.pk, "ws_url": f"/ws/generations/{first.pk}/", "article": article.pk,

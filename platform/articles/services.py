@@ -13,6 +13,7 @@ from accounts.permissions import WorkspacePermissionDenied
 from articles.events import publish_to_article
 from articles.models import Article, Generation
 from catalog.services import UnknownModel, default_choice, model_resolve
+from core.errors import FieldErrors
 from prompts.rendering import fill_values, render
 
 REWRITE_PROMPT = (
@@ -22,12 +23,8 @@ REWRITE_PROMPT = (
 CONTINUE_PROMPT = "Continue the following text in the same voice. Do not repeat it; just go on.\n\n{text}"
 
 
-class DraftError(ValueError):
+class DraftError(FieldErrors):
     """Bad draft input, as {field: message}."""
-
-    def __init__(self, errors: dict[str, str]):
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
-        self.errors = errors
 
 
 class RateLimited(WorkspacePermissionDenied):

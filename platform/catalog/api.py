@@ -1,7 +1,6 @@
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.response import Response
 
@@ -55,7 +54,7 @@ class ModelListApi(ListAPIView):
         try:
             version = services.model_register(workspace=request.membership.workspace, user=request.user, **data.validated_data)
         except services.ModelValidationError as exc:
-            raise ValidationError({field: [message] for field, message in exc.errors.items()}) from None
+            raise exc.as_api_error() from None
         return Response(ModelOutput(version).data, status=status.HTTP_201_CREATED)
 
 

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from catalog.models import MODEL_NAME_RE, ModelVersion
+from core.errors import FieldErrors
 from generation.errors import GenerationError
 from generation.models import (
     DEFAULT_CACHE_NAME,
@@ -22,10 +23,8 @@ from generation.models import (
 DEFAULT_KEY = "default"
 
 
-class ModelValidationError(Exception):
-    def __init__(self, errors: dict[str, str]):
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
-        self.errors = errors
+class ModelValidationError(FieldErrors):
+    """Bad model registration, as {field: message}."""
 
 
 class UnknownModel(Exception):

@@ -41,8 +41,7 @@ def model_create(request):
         try:
             version = services.model_register(workspace=request.workspace, user=request.user, **form.cleaned_data)
         except services.ModelValidationError as exc:
-            for field, message in exc.errors.items():
-                form.add_error(field if field in form.fields else None, message)
+            exc.add_to(form)
         else:
             messages.success(request, f"Model “{version.name}” registered: writers can pick it now.")
             return redirect(version)

@@ -57,7 +57,7 @@ class RenderOutput(serializers.Serializer):
 
 
 def _raise_validation(exc: services.PromptValidationError):
-    raise ValidationError({field: [message] for field, message in exc.errors.items()})
+    raise exc.as_api_error()
 
 
 class PromptListApi(ListAPIView):

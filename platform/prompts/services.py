@@ -2,16 +2,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 
 from accounts.permissions import role_allows
+from core.errors import FieldErrors
 from prompts.models import PromptTemplate, PromptTemplateVersion
 from prompts.rendering import check_template, parse_variables
 
 
-class PromptValidationError(ValueError):
-    """Bad input, as {field: message} so forms and the API can show it where it belongs."""
-
-    def __init__(self, errors: dict[str, str]):
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
-        self.errors = errors
+class PromptValidationError(FieldErrors):
+    """Bad template input, as {field: message}."""
 
 
 def _validated(*, body: str, variables: list[dict]) -> list[dict]:

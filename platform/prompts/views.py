@@ -57,8 +57,7 @@ def _editor(request, *, template=None):
                     messages.success(request, f"Saved “{template.name}” as version {template.current.number}.")
                 return redirect(template)
             except services.PromptValidationError as exc:
-                for field, message in exc.errors.items():
-                    form.add_error(field if field in form.fields else None, message)
+                exc.add_to(form)
     elif template is not None:
         form = PromptForm(initial={"name": template.name, "category": template.category, "body": template.current.body})
         formset = formset_for(template.current.variables, extra=0 if template.current.variables else 1)

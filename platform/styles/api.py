@@ -1,7 +1,6 @@
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.response import Response
 
@@ -78,7 +77,7 @@ class StyleListApi(ListAPIView):
         try:
             profile = services.style_create(workspace=request.membership.workspace, user=request.user, **data.validated_data)
         except services.StyleValidationError as exc:
-            raise ValidationError({field: [message] for field, message in exc.errors.items()}) from None
+            raise exc.as_api_error() from None
         return Response(StyleOutput(profile).data, status=status.HTTP_201_CREATED)
 
 
@@ -105,7 +104,7 @@ class StyleDetailApi(GenericAPIView):
         try:
             services.style_update(profile=profile, user=request.user, **data.validated_data)
         except services.StyleValidationError as exc:
-            raise ValidationError({field: [message] for field, message in exc.errors.items()}) from None
+            raise exc.as_api_error() from None
         return Response(StyleOutput(profile).data)
 
     @extend_schema(responses={204: None})

@@ -1,6 +1,7 @@
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 
+from core.errors import FieldErrors
 from styles.models import DEFAULT_PARAMS, StyleProfile, StyleProfileVersion
 
 VERSIONED_FIELDS = (
@@ -9,10 +10,8 @@ VERSIONED_FIELDS = (
 )
 
 
-class StyleValidationError(ValueError):
-    def __init__(self, errors: dict[str, str]):
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
-        self.errors = errors
+class StyleValidationError(FieldErrors):
+    """Bad style input, as {field: message}."""
 
 
 def _clean(workspace, fields: dict) -> dict:

@@ -43,8 +43,7 @@ def _editor(request, *, profile=None):
                     messages.success(request, f"Saved “{profile.name}” as version {profile.current.number}.")
                 return redirect(profile)
             except services.StyleValidationError as exc:
-                for field, message in exc.errors.items():
-                    form.add_error(field if field in form.fields else None, message)
+                exc.add_to(form)
     else:
         form = StyleForm(request.workspace, initial=initial)
     return render(request, "styles/edit.html", {"form": form, "profile": profile})
