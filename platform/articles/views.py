@@ -122,7 +122,7 @@ def generation_again(request, pk, kind):
         else:
             services.generation_again(generation=generation, user=request.user, kind=kind)
     except (services.RateLimited, services.DraftError) as exc:
-        messages.error(request, str(exc.errors["model"]) if isinstance(exc, services.DraftError) else str(exc))
+        messages.error(request, " ".join(exc.errors.values()) if isinstance(exc, services.DraftError) else str(exc))
         if request.htmx:
             return HttpResponseClientRedirect(generation.article.get_absolute_url())
     if request.htmx:
