@@ -58,32 +58,40 @@ def _render_upload(request, form, *, dataset=None, rejected=None, too_large=None
     )
 
 
-@login_required
-@require("datasets.manage")
-@require_http_methods(["GET", "POST"])
-def dataset_create(request):
+def _upload_page(request, form_class, store, success, *, dataset=None):
+    """GET: the upload form. POST: an oversized body is refused before it is parsed; otherwise
+    `store(cleaned_data)` makes the version and the page goes there, or shows what was wrong."""
     if request.method == "GET":
-        return _render_upload(request, DatasetCreateForm())
+        return _render_upload(request, form_class(), dataset=dataset)
     too_large = _upload_too_large(request)
     if too_large:
-        return _render_upload(request, DatasetCreateForm(), too_large=too_large, status=413)
-    form = DatasetCreateForm(request.POST, request.FILES)
+        return _render_upload(request, form_class(), too_large=too_large, dataset=dataset, status=413)
+    form = form_class(request.POST, request.FILES)
     rejected = None
     if form.is_valid():
         try:
-            version = services.dataset_create_from_upload(
-                workspace=request.workspace, user=request.user, name=form.cleaned_data["name"],
-                description=form.cleaned_data["description"], files=form.cleaned_data["files"],
-                options=form.cleaned_data["options"],
-            )
+            version = store(form.cleaned_data)
         except services.UploadRejected as exc:
             rejected = exc
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, f"Dataset “{version.dataset.name}” created.")
+            messages.success(request, success(version))
             return redirect(version)
-    return _render_upload(request, form, rejected=rejected, status=400)
+    return _render_upload(request, form, dataset=dataset, rejected=rejected, status=400)
+
+
+@login_required
+@require("datasets.manage")
+@require_http_methods(["GET", "POST"])
+def dataset_create(request):
+    def store(data):
+        return services.dataset_create_from_upload(
+            workspace=request.workspace, user=request.user, name=data["name"],
+            description=data["description"], files=data["files"], options=data["options"],
+        )
+
+    return _upload_page(request, DatasetCreateForm, store, lambda version: f"Dataset “{version.dataset.name}” created.")
 
 
 @login_required
@@ -91,27 +99,12 @@ def dataset_create(request):
 @require_http_methods(["GET", "POST"])
 def dataset_add_files(request, pk: int):
     dataset = selectors.dataset_for(membership=request.membership, pk=pk, action="datasets.manage")
-    if request.method == "GET":
-        return _render_upload(request, UploadOptionsForm(), dataset=dataset)
-    too_large = _upload_too_large(request)
-    if too_large:
-        return _render_upload(request, UploadOptionsForm(), too_large=too_large, dataset=dataset, status=413)
-    form = UploadOptionsForm(request.POST, request.FILES)
-    rejected = None
-    if form.is_valid():
-        try:
-            version = services.dataset_add_files(
-                dataset=dataset, user=request.user, files=form.cleaned_data["files"],
-                options=form.cleaned_data["options"],
-            )
-        except services.UploadRejected as exc:
-            rejected = exc
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            messages.success(request, f"Version {version.number} created.")
-            return redirect(version)
-    return _render_upload(request, form, dataset=dataset, rejected=rejected, status=400)
+
+    def store(data):
+        return services.dataset_add_files(dataset=dataset, user=request.user, files=data["files"], options=data["options"])
+
+    return _upload_page(request, UploadOptionsForm, store, lambda version: f"Version {version.number} created.",
+                        dataset=dataset)
 
 
 @login_required
