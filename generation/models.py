@@ -260,18 +260,18 @@ def resolve_model_dir(spec: ModelSpec | str, cache_dir: Path | None = None) -> P
     source = spec.source
     if source == "default":
         return ensure_default_model(models).cache_dir
-    path = Path(source).expanduser()
-    if path.exists():
-        if path.is_file():
-            if path.suffix.lower() != ".gguf":
-                raise InvalidModelError(f"{path} is a file but not a .gguf model")
-            return convert_gguf(path, _gguf_cache_target(path.resolve(), models)).cache_dir
-        if not (path / "config.json").is_file():
-            raise InvalidModelError(f"{path} is not a model directory (no config.json)")
-        return path
-    if _looks_like_path(source) or not _HUB_ID_RE.match(source):
+    path = local_path(source)
+    if path is None:
+        return _hub_snapshot(source)
+    if not path.exists():
         raise ModelNotFoundError(f"model not found: {path}")
-    return _hub_snapshot(source)
+    if path.is_file():
+        if path.suffix.lower() != ".gguf":
+            raise InvalidModelError(f"{path} is a file but not a .gguf model")
+        return convert_gguf(path, _gguf_cache_target(path, models)).cache_dir
+    if not (path / "config.json").is_file():
+        raise InvalidModelError(f"{path} is not a model directory (no config.json)")
+    return path
 
 
 def _hub_snapshot(repo_id: str) -> Path:
