@@ -26,6 +26,7 @@ from generation.streaming import (
     TextStream,
     _stop_callable,
     build_prompt_ids,
+    fit_to_context,
     run_rows,
 )
 
@@ -67,7 +68,7 @@ class BatchingEngine:
             raise RuntimeError("engine is closed")
         view = loaded or self.loaded
         ids = build_prompt_ids(view.tokenizer, messages=messages, prompt=prompt, system=system)
-        row = Row(ids, params or GenerationParams(), _stop_callable(should_stop))
+        row = Row(ids, fit_to_context(view, ids, params or GenerationParams()), _stop_callable(should_stop))
         stream = TextStream(row, view.tokenizer)
         self._queue.put(_Request(view, row))
         return stream

@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from generation.errors import GenerationError
+from generation.params import SAMPLING_PARAMS, SEED
 
 # Sub-commands other modules contribute: each module has add_parser(subparsers).
 _PLUGIN_MODULES = ("generation.cli_finetune", "generation.cli_evaluate")
@@ -59,14 +60,23 @@ def _add_generate(sub) -> None:
     p.add_argument("--system", help="system prompt")
     p.add_argument("--raw", action="store_true", help="use --prompt as raw text, no chat template")
     _model_arg(p)
-    p.add_argument("--max-new-tokens", type=int, default=256)
-    p.add_argument("--temperature", type=float, default=0.7, help="0 = greedy")
-    p.add_argument("--top-p", type=float, default=0.9)
-    p.add_argument("--top-k", type=int, default=50)
-    p.add_argument("--repetition-penalty", type=float, default=1.1)
-    p.add_argument("--seed", type=int)
+    add_sampling_args(p)
+    p.add_argument("--seed", type=int, help=SEED.help)
     p.add_argument("--stop", action="append", default=[], help="stop sequence (repeatable)")
     p.set_defaults(func=cmd_generate)
+
+
+def add_sampling_args(p: argparse.ArgumentParser) -> None:
+    """One flag per sampling parameter, from the schema (names, defaults, ranges, help)."""
+    for spec in SAMPLING_PARAMS:
+        p.add_argument(
+            "--" + spec.name.replace("_", "-"), type=spec.type, default=spec.default, metavar="N",
+            help=f"{spec.help} ({spec.minimum} to {spec.maximum}; default %(default)s)",
+        )
+
+
+def sampling_values(args) -> dict:
+    return {spec.name: getattr(args, spec.name) for spec in SAMPLING_PARAMS}
 
 
 def _spec(text: str):
@@ -109,15 +119,7 @@ def cmd_generate(args) -> int:
     from generation.streaming import GenerationParams, stream_generate
 
     try:
-        params = GenerationParams(
-            max_new_tokens=args.max_new_tokens,
-            temperature=args.temperature,
-            top_p=args.top_p,
-            top_k=args.top_k,
-            repetition_penalty=args.repetition_penalty,
-            seed=args.seed,
-            stop=tuple(args.stop),
-        )
+        params = GenerationParams(**sampling_values(args), seed=args.seed, stop=tuple(args.stop))
     except ValueError as exc:
         raise GenerationError(str(exc)) from None
     spec = _spec(args.model)

@@ -19,3 +19,7 @@ class DatasetError(GenerationError):
 
 class CancelledError(GenerationError):
     """Raised where a caller asked to stop and there is nothing to return."""
+
+
+class PromptTooLongError(GenerationError):
+    """The prompt leaves no room in the model's context for the answer."""

@@ -24,61 +24,10 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from generation.errors import GenerationError
+from generation.errors import GenerationError, PromptTooLongError
+from generation.params import GenerationParams
 
 FINISH_REASONS = ("length", "stop", "eos", "cancelled")
-
-
-@dataclass
-class GenerationParams:
-    """Sampling parameters. temperature == 0 means greedy decoding."""
-
-    max_new_tokens: int = 256
-    temperature: float = 0.7
-    top_p: float = 0.9
-    top_k: int = 50
-    repetition_penalty: float = 1.1
-    seed: int | None = None
-    stop: tuple[str, ...] = ()
-    min_new_tokens: int = 0  # keep EOS away until this many tokens (benchmarks force lengths)
-
-    def __post_init__(self) -> None:
-        if isinstance(self.stop, str):
-            self.stop = (self.stop,)
-        self.stop = tuple(self.stop)
-        checks = [
-            (
-                isinstance(self.max_new_tokens, int) and self.max_new_tokens >= 1,
-                "max_new_tokens must be an integer >= 1",
-            ),
-            (0 <= self.temperature <= 5, "temperature must be between 0 and 5"),
-            (0 < self.top_p <= 1, "top_p must be in (0, 1]"),
-            (
-                isinstance(self.top_k, int) and self.top_k >= 0,
-                "top_k must be an integer >= 0 (0 = off)",
-            ),
-            (0 < self.repetition_penalty <= 5, "repetition_penalty must be in (0, 5]"),
-            (
-                self.seed is None or isinstance(self.seed, int) and self.seed >= 0,
-                "seed must be a non-negative integer or None",
-            ),
-            (
-                all(isinstance(s, str) and s for s in self.stop),
-                "stop sequences must be non-empty strings",
-            ),
-            (
-                isinstance(self.min_new_tokens, int)
-                and 0 <= self.min_new_tokens <= self.max_new_tokens,
-                "min_new_tokens must be between 0 and max_new_tokens",
-            ),
-        ]
-        for ok, message in checks:
-            if not ok:
-                raise ValueError(message)
-
-    @property
-    def greedy(self) -> bool:
-        return self.temperature == 0
 
 
 @dataclass
@@ -108,6 +57,33 @@ def _stop_callable(should_stop: StopSignal) -> Callable[[], bool]:
     if isinstance(should_stop, threading.Event):
         return should_stop.is_set
     return should_stop
+
+
+# --------------------------------------------------------------------------- context
+
+
+def context_length(loaded) -> int | None:
+    """How many tokens (prompt + answer) the model attends to, when its config says."""
+    config = getattr(getattr(loaded, "model", None), "config", None)
+    value = getattr(config, "max_position_embeddings", None)
+    return value if isinstance(value, int) and value > 0 else None
+
+
+def fit_to_context(loaded, prompt_ids: Sequence[int], params: GenerationParams) -> GenerationParams:
+    """The params with `max_new_tokens` lowered so that prompt + answer fit the model's context;
+    raises PromptTooLongError when the prompt alone leaves (almost) no room."""
+    from dataclasses import replace
+
+    limit = context_length(loaded)
+    if limit is None or len(prompt_ids) + params.max_new_tokens <= limit:
+        return params
+    room = limit - len(prompt_ids)
+    if room < max(1, params.min_new_tokens):
+        raise PromptTooLongError(
+            f"the prompt is {len(prompt_ids)} tokens; this model reads at most {limit} tokens in "
+            f"all, which leaves no room to write: shorten the prompt"
+        )
+    return replace(params, max_new_tokens=room)
 
 
 # --------------------------------------------------------------------------- prompts
@@ -523,7 +499,7 @@ def stream_generate(
     """Start generating in a background thread; iterate the returned TextStream for pieces."""
     params = params or GenerationParams()
     ids = build_prompt_ids(loaded.tokenizer, messages=messages, prompt=prompt, system=system)
-    row = Row(ids, params, _stop_callable(should_stop))
+    row = Row(ids, fit_to_context(loaded, ids, params), _stop_callable(should_stop))
     stream = TextStream(row, loaded.tokenizer)
     stream.worker = threading.Thread(
         target=run_rows, args=(loaded, [row]), daemon=True, name="generate"
@@ -547,7 +523,7 @@ def generate(
     """
     params = params or GenerationParams()
     ids = build_prompt_ids(loaded.tokenizer, messages=messages, prompt=prompt, system=system)
-    row = Row(ids, params, _stop_callable(should_stop))
+    row = Row(ids, fit_to_context(loaded, ids, params), _stop_callable(should_stop))
     out = run_rows(loaded, [row], stream=False)
     completion = out[0, len(ids) :].tolist()
     eos = set(eos_token_ids(loaded))

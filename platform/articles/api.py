@@ -8,33 +8,38 @@ from rest_framework.response import Response
 from accounts.permissions import check_object
 from articles import services
 from articles.models import Generation
+from core.fields import id_field
+from core.sampling import GenerationParamsSerializer, seed_api_field
 from prompts.models import PromptTemplate
 from styles.models import StyleProfile
 
-
-class ParamsInput(serializers.Serializer):
-    temperature = serializers.FloatField(required=False)
-    top_p = serializers.FloatField(required=False)
-    top_k = serializers.IntegerField(required=False)
-    max_new_tokens = serializers.IntegerField(required=False)
-    min_new_tokens = serializers.IntegerField(required=False, help_text="Keep writing at least this long.")
-    repetition_penalty = serializers.FloatField(required=False)
+MAX_VARIABLES = 100
 
 
 class GenerationInput(serializers.Serializer):
-    template = serializers.IntegerField(required=False, allow_null=True, help_text="Prompt template id.")
-    variables = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False, default=dict)
-    prompt = serializers.CharField(required=False, allow_blank=True, default="", help_text="A free prompt (without a template).")
-    rewrite_text = serializers.CharField(required=False, allow_blank=True, default="", help_text="A text to rewrite in the style.")
-    style = serializers.IntegerField(required=False, allow_null=True, help_text="Style profile id.")
+    template = id_field(required=False, allow_null=True, help_text="Prompt template id.")
+    variables = serializers.DictField(
+        child=serializers.CharField(allow_blank=True, max_length=services.MAX_PROMPT_CHARS), required=False, default=dict,
+        help_text=f"Values of the template's variables, by name (at most {MAX_VARIABLES}).",
+    )
+    prompt = serializers.CharField(required=False, allow_blank=True, default="", max_length=services.MAX_PROMPT_CHARS,
+                                   help_text="A free prompt (without a template).")
+    rewrite_text = serializers.CharField(required=False, allow_blank=True, default="", max_length=services.MAX_PROMPT_CHARS,
+                                         help_text="A text to rewrite in the style.")
+    style = id_field(required=False, allow_null=True, help_text="Style profile id.")
     model = serializers.CharField(
-        required=False, allow_blank=True, default="",
+        required=False, allow_blank=True, default="", max_length=100,
         help_text='A model name from /api/models/, or "default". Blank: the style\'s model, else the default.',
     )
-    params = ParamsInput(required=False, default=dict)
-    variants = serializers.IntegerField(required=False, default=1, min_value=1, max_value=4)
-    seed = serializers.IntegerField(required=False, allow_null=True, min_value=0, default=None)
-    title = serializers.CharField(required=False, allow_blank=True, default="")
+    params = GenerationParamsSerializer(required=False, default=dict)
+    variants = serializers.IntegerField(required=False, default=1, min_value=1, max_value=services.MAX_VARIANTS)
+    seed = seed_api_field(required=False, allow_null=True, default=None)
+    title = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+
+    def validate_variables(self, value):
+        if len(value) > MAX_VARIABLES:
+            raise serializers.ValidationError(f"At most {MAX_VARIABLES} variables.")
+        return value
 
 
 class GenerationOutput(serializers.ModelSerializer):
@@ -98,7 +103,7 @@ class GenerationCreateApi(GenericAPIView):
         try:
             article = services.draft_create(workspace=membership.workspace, user=request.user, request=draft)
         except services.RateLimited as exc:
-            raise Throttled(detail=str(exc)) from None
+            raise Throttled(wait=exc.retry_after, detail=str(exc)) from None
         except services.DraftError as exc:
             raise exc.as_api_error() from None
         generations = list(article.generations.select_related("template_version", "style_version", "model_version").order_by("variant"))

@@ -6,6 +6,6 @@ from articles import api
 
 urlpatterns = [
     path("generations/", api.GenerationCreateApi.as_view(), name="api-generation-create"),
-    path("generations/<int:pk>/", api.GenerationDetailApi.as_view(), name="api-generation-detail"),
-    path("generations/<int:pk>/cancel/", api.GenerationCancelApi.as_view(), name="api-generation-cancel"),
+    path("generations/<id:pk>/", api.GenerationDetailApi.as_view(), name="api-generation-detail"),
+    path("generations/<id:pk>/cancel/", api.GenerationCancelApi.as_view(), name="api-generation-cancel"),
 ]

@@ -28,7 +28,15 @@ class DraftError(FieldErrors):
 
 
 class RateLimited(WorkspacePermissionDenied):
-    pass
+    """Too much work asked for at once; `retry_after` says when (seconds) to try again."""
+
+    def __init__(self, message: str, retry_after: int | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+MAX_VARIANTS = 4
+MAX_PROMPT_CHARS = 20_000  # the rendered prompt or text to rewrite; the worker checks the model's context exactly
 
 
 @dataclass
@@ -47,30 +55,55 @@ class DraftRequest:
     seed: int | None = None
 
 
-def _check_rate(user) -> None:
+def _check_capacity(user, new: int) -> None:
+    """Refuse work beyond the user's per-minute rate or their cap on queued+running generations,
+    counting the `new` generations about to be created. The user's row is locked first so that
+    two requests of one user cannot both slip under a limit."""
+    from accounts.models import User
+
+    User.objects.select_for_update().filter(pk=user.pk).first()
+    mine = Generation.objects.filter(created_by=user)
+    cap = settings.INKSTONE_MAX_ACTIVE_GENERATIONS_PER_USER
+    active = mine.filter(status__in=Generation.ACTIVE).count()
+    if active + new > cap:
+        raise RateLimited(
+            f"You have {active} generation{'s' if active != 1 else ''} queued or running and asked for {new} more; "
+            f"at most {cap} may wait or run at once. Wait for some to finish (or cancel some) and try again.",
+            retry_after=10,
+        )
     limit = settings.INKSTONE_GENERATIONS_PER_MINUTE
     since = timezone.now() - timedelta(seconds=60)
-    recent = Generation.objects.filter(created_by=user, created_at__gte=since).count()
-    if recent >= limit:
+    recent = list(mine.filter(created_at__gte=since).order_by("created_at").values_list("created_at", flat=True))
+    if len(recent) + new > limit:
+        # A slot frees when the oldest of the ones that must leave the window turns a minute old.
+        must_leave = len(recent) + new - limit
+        if must_leave > len(recent):
+            raise RateLimited(f"You asked for {new} generations at once; the limit is {limit} per minute.")
+        oldest = recent[must_leave - 1]
+        wait = max(1, int((oldest + timedelta(seconds=60) - timezone.now()).total_seconds()) + 1)
         raise RateLimited(
-            f"You started {recent} generations in the last minute; the limit is {limit} per minute. "
-            "Wait a moment and try again."
+            f"You started {len(recent)} generations in the last minute and asked for {new} more; the limit "
+            f"is {limit} per minute. Try again in {wait} s.",
+            retry_after=wait,
         )
 
 
 def _params(style_version, overrides: dict) -> dict:
-    from generation.streaming import GenerationParams
+    from core.sampling import max_new_tokens_ceiling, params_errors
 
-    params = {**(style_version.params() if style_version else {}), **{k: v for k, v in overrides.items() if v not in (None, "")}}
-    allowed = {"temperature", "top_p", "top_k", "max_new_tokens", "min_new_tokens", "repetition_penalty"}
-    unknown = set(params) - allowed
-    if unknown:
-        raise DraftError({"params": f"Unknown parameter(s): {', '.join(sorted(unknown))}."})
-    try:
-        GenerationParams(**params)
-    except (TypeError, ValueError) as exc:
-        raise DraftError({"params": str(exc)}) from None
+    chosen = {k: v for k, v in overrides.items() if v not in (None, "")}
+    defaults = style_version.params() if style_version else {}
+    if defaults.get("max_new_tokens", 0) > max_new_tokens_ceiling():  # the server's limit fell since
+        defaults["max_new_tokens"] = max_new_tokens_ceiling()
+    params = {**defaults, **chosen}
+    errors = params_errors(params)
+    if errors:
+        raise DraftError({"params": "; ".join(errors.values())})
     return params
+
+
+def _new_seed() -> int:
+    return random.randrange(2**31)
 
 
 def _user_prompt(request: DraftRequest) -> tuple[str, str, str]:
@@ -118,23 +151,31 @@ def _new_generation(*, article, user, variant, kind, prompt, system_prompt, mode
 @transaction.atomic
 def draft_create(*, workspace, user, request: DraftRequest) -> Article:
     """An Article with one queued Generation per variant; the tasks start after commit."""
-    if not 1 <= int(request.variants) <= 4:
-        raise DraftError({"variants": "Choose between 1 and 4 variants."})
+    from generation.params import SEED
+
+    variants = request.variants
+    if isinstance(variants, bool) or not isinstance(variants, int) or not 1 <= variants <= MAX_VARIANTS:
+        raise DraftError({"variants": f"Choose between 1 and {MAX_VARIANTS} variants."})
+    if request.seed is not None and (problem := SEED.problem(request.seed)):
+        raise DraftError({"seed": problem})
     for version, name in ((request.template_version, "template"), (request.style_version, "style")):
         if version is not None and _workspace_of(version) != workspace.pk:
             raise DraftError({name: "Not found in this workspace."})
     source, title, prompt = _user_prompt(request)
+    if len(prompt) > MAX_PROMPT_CHARS:
+        where = {Article.Source.TEMPLATE: "variables", Article.Source.REWRITE: "rewrite_text"}.get(source, "prompt")
+        raise DraftError({where: f"The prompt would be {len(prompt):,} characters; keep it under {MAX_PROMPT_CHARS:,}."})
     params = _params(request.style_version, request.params)
-    _check_rate(user)
+    _check_capacity(user, variants)
     model = _model(workspace, request)
     system_prompt = request.style_version.system_prompt if request.style_version else ""
     article = Article.objects.create(workspace=workspace, title=title[:200], source=source, created_by=user)
-    base_seed = request.seed if request.seed is not None else random.randrange(2**31)
-    for variant in range(1, int(request.variants) + 1):
+    base_seed = request.seed if request.seed is not None else _new_seed()
+    for variant in range(1, variants + 1):
         _new_generation(
             article=article, user=user, variant=variant, kind="draft", prompt=prompt,
             system_prompt=system_prompt, model=model.spec, model_version=model.version, params=params,
-            seed=base_seed + variant - 1,
+            seed=(base_seed + variant - 1) % (SEED.maximum + 1),
             template_version=request.template_version, style_version=request.style_version,
             variables=request.variables if request.template_version else {},
         )
@@ -181,9 +222,9 @@ def generation_again(*, generation: Generation, user, kind: str = "regenerate") 
     """A new run of the same request (retry or regenerate), with a new seed unless retrying."""
     if kind not in ("retry", "regenerate"):
         raise ValueError(kind)
-    _check_rate(user)
+    _check_capacity(user, 1)
     _check_model_still_there(generation)
-    seed = generation.seed if kind == "retry" else random.randrange(2**31)
+    seed = generation.seed if kind == "retry" else _new_seed()
     return _new_generation(
         article=generation.article, user=user, variant=generation.variant, kind=kind,
         prompt=generation.prompt, system_prompt=generation.system_prompt, model=generation.model_name,
@@ -195,13 +236,13 @@ def generation_again(*, generation: Generation, user, kind: str = "regenerate") 
 @transaction.atomic
 def generation_continue(*, generation: Generation, user) -> Generation:
     """A new generation that goes on from this one's text."""
-    _check_rate(user)
+    _check_capacity(user, 1)
     _check_model_still_there(generation)
     return _new_generation(
         article=generation.article, user=user, variant=generation.variant, kind="continue",
         prompt=CONTINUE_PROMPT.format(text=generation.prefix + generation.text),
         system_prompt=generation.system_prompt, model=generation.model_name,
-        model_version=generation.model_version, params=generation.params, seed=random.randrange(2**31), template_version=generation.template_version,
+        model_version=generation.model_version, params=generation.params, seed=_new_seed(), template_version=generation.template_version,
         style_version=generation.style_version, variables=generation.variables,
         prefix=generation.prefix + generation.text,
     )

@@ -6,8 +6,8 @@ urlpatterns = [
     path("", views.write_index, name="write"),
     path("new/", views.draft_new, name="draft_new"),
     path("template-fields/", views.template_fields, name="draft_template_fields"),
-    path("articles/<int:pk>/", views.article_detail, name="article_detail"),
-    path("articles/<int:pk>/use/<int:generation_pk>/", views.article_choose, name="article_choose"),
-    path("generations/<int:pk>/cancel/", views.generation_cancel, name="generation_cancel"),
-    path("generations/<int:pk>/<str:kind>/", views.generation_again, name="generation_again"),
+    path("articles/<id:pk>/", views.article_detail, name="article_detail"),
+    path("articles/<id:pk>/use/<id:generation_pk>/", views.article_choose, name="article_choose"),
+    path("generations/<id:pk>/cancel/", views.generation_cancel, name="generation_cancel"),
+    path("generations/<id:pk>/<str:kind>/", views.generation_again, name="generation_again"),
 ]

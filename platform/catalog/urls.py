@@ -7,6 +7,6 @@ app_name = "catalog"
 urlpatterns = [
     path("", views.model_index, name="model_list"),
     path("new/", views.model_create, name="model_create"),
-    path("<int:pk>/", views.model_detail, name="model_detail"),
-    path("<int:pk>/delete/", views.model_delete, name="model_delete"),
+    path("<id:pk>/", views.model_detail, name="model_detail"),
+    path("<id:pk>/delete/", views.model_delete, name="model_delete"),
 ]

@@ -197,6 +197,7 @@ SPECTACULAR_SETTINGS = {
     "caller's current workspace (header `X-Workspace` or the session's workspace).",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}},
 }
 
 # --- Internationalisation, static files ------------------------------------------------------
@@ -223,6 +224,10 @@ INKSTONE_MODEL_ROOTS = [
     if p
 ]
 INKSTONE_GENERATIONS_PER_MINUTE = int(os.environ.get("INKSTONE_GENERATIONS_PER_MINUTE", "20"))
+# Bounded work: the longest answer a generation may write (the form, the API and the worker all
+# refuse more) and how many generations one user may have queued or running at once.
+INKSTONE_MAX_NEW_TOKENS = int(os.environ.get("INKSTONE_MAX_NEW_TOKENS", "2048"))
+INKSTONE_MAX_ACTIVE_GENERATIONS_PER_USER = int(os.environ.get("INKSTONE_MAX_ACTIVE_GENERATIONS_PER_USER", "8"))
 # A running generation whose worker has not touched it for this long is marked interrupted.
 INKSTONE_GENERATION_STALE_SECONDS = float(os.environ.get("INKSTONE_GENERATION_STALE_SECONDS", "20"))
 

@@ -6,7 +6,7 @@ from accounts import api as accounts_api
 
 api_patterns = [
     path("workspaces/", accounts_api.WorkspaceListApi.as_view(), name="workspace-list"),
-    path("workspaces/<int:pk>/", accounts_api.WorkspaceDetailApi.as_view(), name="workspace-detail"),
+    path("workspaces/<id:pk>/", accounts_api.WorkspaceDetailApi.as_view(), name="workspace-detail"),
     path("members/", accounts_api.MemberListApi.as_view(), name="member-list"),
     path("", include("prompts.api_urls")),
     path("", include("styles.api_urls")),

@@ -6,10 +6,10 @@ from corpora import api
 
 urlpatterns = [
     path("datasets/", api.DatasetListApi.as_view(), name="api-dataset-list"),
-    path("datasets/<int:pk>/", api.DatasetDetailApi.as_view(), name="api-dataset-detail"),
-    path("datasets/<int:pk>/records/", api.DatasetRecordsApi.as_view(), name="api-dataset-records"),
-    path("datasets/<int:pk>/export/", api.DatasetExportApi.as_view(), name="api-dataset-export"),
-    path("datasets/<int:pk>/files/", api.DatasetFilesApi.as_view(), name="api-dataset-files"),
-    path("datasets/<int:pk>/dedupe/", api.DatasetDedupeApi.as_view(), name="api-dataset-dedupe"),
-    path("datasets/<int:pk>/split/", api.DatasetSplitApi.as_view(), name="api-dataset-split"),
+    path("datasets/<id:pk>/", api.DatasetDetailApi.as_view(), name="api-dataset-detail"),
+    path("datasets/<id:pk>/records/", api.DatasetRecordsApi.as_view(), name="api-dataset-records"),
+    path("datasets/<id:pk>/export/", api.DatasetExportApi.as_view(), name="api-dataset-export"),
+    path("datasets/<id:pk>/files/", api.DatasetFilesApi.as_view(), name="api-dataset-files"),
+    path("datasets/<id:pk>/dedupe/", api.DatasetDedupeApi.as_view(), name="api-dataset-dedupe"),
+    path("datasets/<id:pk>/split/", api.DatasetSplitApi.as_view(), name="api-dataset-split"),
 ]

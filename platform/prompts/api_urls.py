@@ -6,7 +6,7 @@ from prompts import api
 
 urlpatterns = [
     path("prompts/", api.PromptListApi.as_view(), name="api-prompt-list"),
-    path("prompts/<int:pk>/", api.PromptDetailApi.as_view(), name="api-prompt-detail"),
-    path("prompts/<int:pk>/versions/", api.PromptVersionsApi.as_view(), name="api-prompt-versions"),
-    path("prompts/<int:pk>/render/", api.PromptRenderApi.as_view(), name="api-prompt-render"),
+    path("prompts/<id:pk>/", api.PromptDetailApi.as_view(), name="api-prompt-detail"),
+    path("prompts/<id:pk>/versions/", api.PromptVersionsApi.as_view(), name="api-prompt-versions"),
+    path("prompts/<id:pk>/render/", api.PromptRenderApi.as_view(), name="api-prompt-render"),
 ]

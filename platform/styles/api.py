@@ -5,32 +5,36 @@ from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.response import Response
 
 from accounts.permissions import check_object
+from core.sampling import StyleParamsSerializer
 from styles import services
-from styles.models import StyleProfile
+from styles.models import StyleProfile, StyleProfileVersion
 from styles.selectors import style_list
 
+TEXT_MAX = 20_000
 
-class ParamsSerializer(serializers.Serializer):
-    temperature = serializers.FloatField(required=False)
-    top_p = serializers.FloatField(required=False)
-    top_k = serializers.IntegerField(required=False)
-    max_new_tokens = serializers.IntegerField(required=False)
-    repetition_penalty = serializers.FloatField(required=False)
+
+def _max(name: str) -> int:
+    return StyleProfileVersion._meta.get_field(name).max_length
+
+
+def _text(**kwargs):
+    return serializers.CharField(required=False, allow_blank=True, default="", **kwargs)
 
 
 class StyleInput(serializers.Serializer):
     name = serializers.CharField(max_length=120)
-    voice = serializers.CharField(required=False, allow_blank=True, default="")
-    audience = serializers.CharField(required=False, allow_blank=True, default="")
-    tone = serializers.CharField(required=False, allow_blank=True, default="")
-    reading_level = serializers.IntegerField(required=False, allow_null=True, default=None)
-    do_rules = serializers.CharField(required=False, allow_blank=True, default="")
-    dont_rules = serializers.CharField(required=False, allow_blank=True, default="")
-    banned_words = serializers.CharField(required=False, allow_blank=True, default="")
-    examples = serializers.CharField(required=False, allow_blank=True, default="")
-    default_params = ParamsSerializer(required=False, default=dict)
-    default_model = serializers.CharField(required=False, allow_blank=True, default="")
-    system_prompt_override = serializers.CharField(required=False, allow_blank=True, default="")
+    voice = _text(max_length=TEXT_MAX)
+    audience = _text(max_length=_max("audience"))
+    tone = _text(max_length=_max("tone"))
+    reading_level = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1, max_value=16,
+                                             help_text="Target US grade level.")
+    do_rules = _text(max_length=TEXT_MAX)
+    dont_rules = _text(max_length=TEXT_MAX)
+    banned_words = _text(max_length=TEXT_MAX)
+    examples = _text(max_length=TEXT_MAX)
+    default_params = StyleParamsSerializer(required=False, default=dict)
+    default_model = _text(max_length=_max("default_model"))
+    system_prompt_override = _text(max_length=TEXT_MAX)
 
 
 class StyleOutput(serializers.ModelSerializer):
@@ -43,7 +47,7 @@ class StyleOutput(serializers.ModelSerializer):
     dont_rules = serializers.CharField(source="current.dont_rules")
     banned_words = serializers.CharField(source="current.banned_words")
     examples = serializers.CharField(source="current.examples")
-    default_params = ParamsSerializer(source="current.params")
+    default_params = StyleParamsSerializer(source="current.params")
     default_model = serializers.CharField(source="current.default_model")
     system_prompt_override = serializers.CharField(source="current.system_prompt_override")
     system_prompt = serializers.CharField(source="current.system_prompt", help_text="What generation uses.")

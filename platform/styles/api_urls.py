@@ -6,5 +6,5 @@ from styles import api
 
 urlpatterns = [
     path("styles/", api.StyleListApi.as_view(), name="api-style-list"),
-    path("styles/<int:pk>/", api.StyleDetailApi.as_view(), name="api-style-detail"),
+    path("styles/<id:pk>/", api.StyleDetailApi.as_view(), name="api-style-detail"),
 ]

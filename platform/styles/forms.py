@@ -1,5 +1,8 @@
 from django import forms
 
+from core.sampling import STYLE_PARAMS, add_param_fields
+from styles.models import DEFAULT_PARAMS
+
 
 class StyleForm(forms.Form):
     name = forms.CharField(max_length=120)
@@ -11,22 +14,19 @@ class StyleForm(forms.Form):
     dont_rules = forms.CharField(required=False, label="Don't", widget=forms.Textarea(attrs={"rows": 3}), help_text="One rule per line.")
     banned_words = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), help_text="Comma-separated or one per line.")
     examples = forms.CharField(required=False, label="Example passages", widget=forms.Textarea(attrs={"rows": 6}), help_text="Separate passages with a line holding only ---.")
-    temperature = forms.FloatField(initial=0.7, min_value=0, max_value=2, widget=forms.NumberInput(attrs={"step": "0.05"}))
-    top_p = forms.FloatField(initial=0.9, min_value=0.05, max_value=1, widget=forms.NumberInput(attrs={"step": "0.05"}))
-    max_new_tokens = forms.IntegerField(initial=400, min_value=1, max_value=4096)
-    repetition_penalty = forms.FloatField(initial=1.1, min_value=1, max_value=2, widget=forms.NumberInput(attrs={"step": "0.05"}))
     default_model = forms.ChoiceField(required=False, choices=(), help_text="The model drafts in this style use unless the writer picks another.")
     system_prompt_override = forms.CharField(
         required=False, label="System prompt", widget=forms.Textarea(attrs={"rows": 8}),
         help_text="Leave blank to use the prompt generated from the fields above; write here to use your own.",
     )
 
-    PARAM_FIELDS = ("temperature", "top_p", "max_new_tokens", "repetition_penalty")
+    PARAM_FIELDS = STYLE_PARAMS
 
     def __init__(self, workspace, *args, **kwargs):
         from catalog.services import model_choices
 
         super().__init__(*args, **kwargs)
+        self._add_param_fields()
         choices = [("", "The workspace default")] + [(choice.key, choice.label) for choice in model_choices(workspace)]
         stored = (self.initial or {}).get("default_model") or ""
         if stored and stored not in {key for key, _ in choices}:
@@ -35,9 +35,21 @@ class StyleForm(forms.Form):
             choices.append((stored, f"{stored} (no longer in this workspace)"))
         self.fields["default_model"].choices = choices
 
+    def _add_param_fields(self) -> None:
+        """The sampling fields (from the one schema), placed before the default model."""
+        fields = list(self.fields.items())
+        at = [name for name, _ in fields].index("default_model")
+        add_param_fields(self, self.PARAM_FIELDS)
+        params = {name: self.fields.pop(name) for name in self.PARAM_FIELDS}
+        self.fields = {**dict(fields[:at]), **params, **dict(fields[at:])}
+        for name in self.PARAM_FIELDS:
+            self.fields[name].initial = DEFAULT_PARAMS[name]
+            self.fields[name].widget.attrs["placeholder"] = DEFAULT_PARAMS[name]
+
     def service_fields(self) -> dict:
         data = dict(self.cleaned_data)
-        data["default_params"] = {name: data.pop(name) for name in self.PARAM_FIELDS}
+        chosen = {name: data.pop(name) for name in self.PARAM_FIELDS}
+        data["default_params"] = {name: DEFAULT_PARAMS[name] if value is None else value for name, value in chosen.items()}
         return data
 
     @classmethod

@@ -2,9 +2,12 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
+from core.sampling import STYLE_PARAMS
+from generation.params import PARAMS_BY_NAME
 from styles.prompting import Voice, build_system_prompt, lines, passages, words
 
-DEFAULT_PARAMS = {"temperature": 0.7, "top_p": 0.9, "max_new_tokens": 400, "repetition_penalty": 1.1}
+# A style's defaults: the schema's defaults, with a length suited to an article.
+DEFAULT_PARAMS = {**{name: PARAMS_BY_NAME[name].default for name in STYLE_PARAMS}, "max_new_tokens": 400}
 
 
 class StyleProfile(models.Model):

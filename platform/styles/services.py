@@ -2,6 +2,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 
 from core.errors import FieldErrors
+from core.sampling import STYLE_PARAMS, params_errors
 from styles.models import DEFAULT_PARAMS, StyleProfile, StyleProfileVersion
 
 VERSIONED_FIELDS = (
@@ -17,7 +18,6 @@ class StyleValidationError(FieldErrors):
 def _clean(workspace, fields: dict) -> dict:
     """Normalise and check the versioned fields; errors are keyed by field name."""
     from catalog.services import UnknownModel, model_resolve
-    from generation.streaming import GenerationParams
 
     clean = {name: fields.get(name) for name in VERSIONED_FIELDS}
     for name in ("voice", "audience", "tone", "do_rules", "dont_rules", "banned_words", "examples", "default_model", "system_prompt_override"):
@@ -33,13 +33,11 @@ def _clean(workspace, fields: dict) -> dict:
         if not 1 <= clean["reading_level"] <= 16:
             raise StyleValidationError({"reading_level": "Use a US grade level between 1 and 16."})
     params = {**DEFAULT_PARAMS, **(clean["default_params"] or {})}
-    unknown = set(params) - {"temperature", "top_p", "top_k", "max_new_tokens", "repetition_penalty"}
-    if unknown:
-        raise StyleValidationError({"default_params": f"Unknown parameter(s): {', '.join(sorted(unknown))}."})
-    try:
-        GenerationParams(**params)
-    except (TypeError, ValueError) as exc:
-        raise StyleValidationError({"default_params": str(exc)}) from None
+    errors = params_errors(params)
+    for name in set(params) - set(STYLE_PARAMS) - set(errors):
+        errors[name] = f"a style keeps only {', '.join(STYLE_PARAMS)}, not {name}"
+    if errors:
+        raise StyleValidationError({"default_params": "; ".join(errors.values())})
     clean["default_params"] = params
     if clean["default_model"]:
         try:

@@ -58,7 +58,7 @@ def test_bad_drafts_are_refused(workspace, writer, request_kwargs, field, messag
 def test_rate_limit_has_a_clear_message(workspace, writer, settings):
     settings.INKSTONE_GENERATIONS_PER_MINUTE = 2
     services.draft_create(workspace=workspace, user=writer, request=services.DraftRequest(prompt="One", variants=2))
-    with pytest.raises(services.RateLimited, match="2 generations in the last minute; the limit is 2 per minute"):
+    with pytest.raises(services.RateLimited, match="You started 2 generations in the last minute and asked for 1 more; the limit is 2 per minute"):
         services.draft_create(workspace=workspace, user=writer, request=services.DraftRequest(prompt="Two"))
 
 

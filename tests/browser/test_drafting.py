@@ -27,7 +27,7 @@ def test_writer_watches_a_draft_being_written(asgi_server, page, make_member, wo
         page.get_by_label("Free prompt").check()
         page.get_by_label("Prompt", exact=True).fill("Write a short product announcement for a solar lantern.")
         page.get_by_text("Advanced").click()
-        page.get_by_label("Max new tokens").fill("120")
+        page.get_by_label("Length limit (tokens)").fill("120")
         page.get_by_label("Seed").fill("4")
         page.get_by_role("button", name="Write it").click()
 

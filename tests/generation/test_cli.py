@@ -82,7 +82,7 @@ def test_bad_parameter_is_one_line_error(capsys, tiny_model_dir):
         == 1
     )
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == ["error: temperature must be between 0 and 5"]
+    assert err == ["error: temperature must be between 0.0 and 2.0, not -1.0"]
 
 
 @pytest.mark.real_model

@@ -165,3 +165,34 @@ def test_real_model_streams_english(default_model_dir):
     assert "".join(pieces) == result.text
     assert result.usage.completion_tokens <= 20
     assert sum(c.isascii() and c.isalpha() for c in result.text) > 5
+
+
+def test_params_name_the_parameter_and_its_range():
+    with pytest.raises(ValueError, match=r"max_new_tokens must be between 1 and 8192, not 1180591620717411303424"):
+        GenerationParams(max_new_tokens=2**70)
+    with pytest.raises(ValueError, match="temperature must be a finite number"):
+        GenerationParams(temperature=float("nan"))
+    with pytest.raises(ValueError, match="seed must be between 0 and 4294967295"):
+        GenerationParams(seed=2**63)
+    with pytest.raises(ValueError, match="top_k must be a whole number"):
+        GenerationParams(top_k=2.5)
+    with pytest.raises(ValueError, match="stop: at most 8 sequences"):
+        GenerationParams(stop=tuple(str(i) for i in range(9)))
+
+
+def test_the_answer_is_cut_to_fit_the_models_context(tiny):
+    """The tiny model reads 1024 tokens: a 1000-token prompt leaves room for 24, not 100."""
+    prompt = " ".join(["lantern"] * 2000)
+    ids = tiny.tokenizer(prompt, add_special_tokens=False)["input_ids"][:1000]
+    text = tiny.tokenizer.decode(ids)
+    result = generate(tiny, prompt=text, params=GenerationParams(max_new_tokens=100, min_new_tokens=1, temperature=0))
+    assert result.usage.prompt_tokens + result.usage.completion_tokens <= 1024
+    assert result.finish_reason in ("length", "eos")
+
+
+def test_a_prompt_that_fills_the_context_is_refused_in_one_line(tiny):
+    from generation.errors import PromptTooLongError
+
+    prompt = " ".join(["lantern"] * 2000)
+    with pytest.raises(PromptTooLongError, match="reads at most 1024 tokens in all"):
+        generate(tiny, prompt=prompt, params=GenerationParams(max_new_tokens=10))
