@@ -1,5 +1,6 @@
 """Fixtures shared by the whole suite: embedded Redis, users and workspaces, live processes."""
 
+import functools
 import os
 import subprocess
 import time
@@ -52,6 +53,13 @@ def redis_service():
     stop(process)
 
 
+@functools.cache
+def password_hash(password: str) -> str:
+    from django.contrib.auth.hashers import make_password
+
+    return make_password(password)
+
+
 @pytest.fixture
 def make_member(db):
     """make_member(role, workspace=None, username=None) -> User with a membership."""
@@ -64,9 +72,11 @@ def make_member(db):
         counter["n"] += 1
         workspace = workspace or workspace_create(name=f"Workspace {counter['n']}", starter_content=False)
         user = User.objects.create_user(
-            username=username or f"{role}{counter['n']}", password=password,
+            username=username or f"{role}{counter['n']}", password=None,
             email=f"{role}{counter['n']}@example.com",
         )
+        user.password = password_hash(password)  # the real hasher, computed once per password
+        user.save(update_fields=["password"])
         membership_set(workspace=workspace, user=user, role=role)
         return user
 

@@ -1,13 +1,14 @@
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import PermissionDenied, Throttled, ValidationError
+from rest_framework.exceptions import Throttled, ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
-from accounts.permissions import check_object
+from accounts.permissions import check
 from articles import services
 from articles.models import Generation
+from core.api import InputSerializer
 from core.fields import id_field
 from core.sampling import GenerationParamsSerializer, seed_api_field
 from prompts.models import PromptTemplate
@@ -16,7 +17,7 @@ from styles.models import StyleProfile
 MAX_VARIABLES = 100
 
 
-class GenerationInput(serializers.Serializer):
+class GenerationInput(InputSerializer):
     template = id_field(required=False, allow_null=True, help_text="Prompt template id.")
     variables = serializers.DictField(
         child=serializers.CharField(allow_blank=True, max_length=services.MAX_PROMPT_CHARS), required=False, default=dict,
@@ -44,10 +45,10 @@ class GenerationInput(serializers.Serializer):
 
 class GenerationOutput(serializers.ModelSerializer):
     ws_url = serializers.SerializerMethodField()
-    template_version = serializers.IntegerField(source="template_version.number", default=None)
-    template = serializers.IntegerField(source="template_version.template_id", default=None)
-    style_version = serializers.IntegerField(source="style_version.number", default=None)
-    style = serializers.IntegerField(source="style_version.profile_id", default=None)
+    template_version = serializers.IntegerField(source="template_version.number", default=None, allow_null=True)
+    template = serializers.IntegerField(source="template_version.template_id", default=None, allow_null=True)
+    style_version = serializers.IntegerField(source="style_version.number", default=None, allow_null=True)
+    style = serializers.IntegerField(source="style_version.profile_id", default=None, allow_null=True)
     model = serializers.CharField(source="model_version.name", default=None, allow_null=True,
                                   help_text="The model's name in this workspace; null for the default model "
                                             "(or one since removed: model_name says what was loaded).")
@@ -87,6 +88,7 @@ class GenerationCreateApi(GenericAPIView):
     """Start a draft: a template with variables, a free prompt, or a text to rewrite."""
 
     serializer_class = GenerationOutput
+    required_action = "drafts.create"
 
     @extend_schema(request=GenerationInput, responses={201: CreatedOutput})
     def post(self, request):
@@ -118,9 +120,13 @@ class GenerationDetailApi(GenericAPIView):
 
     serializer_class = GenerationOutput
 
+    action = "drafts.view"
+
     def get_object(self):
-        generation = get_object_or_404(Generation.objects.select_related("template_version", "style_version", "model_version"), pk=self.kwargs["pk"])
-        check_object(self.request.membership, generation, "workspace.view")
+        generation = get_object_or_404(
+            Generation.objects.select_related("article", "template_version", "style_version", "model_version"),
+            pk=self.kwargs["pk"])
+        check(self.request.membership, self.action, generation)
         return generation
 
     def get(self, request, pk):
@@ -132,10 +138,9 @@ class GenerationCancelApi(GenerationDetailApi):
     """Stop a generation; what was written so far is kept."""
 
     http_method_names = ["post"]
+    action = "generations.cancel"
 
     @extend_schema(request=None, responses=GenerationOutput)
     def post(self, request, pk):
         generation = self.get_object()
-        if generation.created_by_id != request.user.pk and request.membership.role == "writer":
-            raise PermissionDenied("Writers can cancel only their own generations.")
         return Response(GenerationOutput(services.generation_cancel(generation=generation)).data)

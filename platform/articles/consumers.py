@@ -14,7 +14,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.http import Http404
 from django.template.loader import render_to_string
 
-from accounts.permissions import PermissionDenied, check_object, membership_for
+from accounts.permissions import PermissionDenied, check, membership_for
 from articles.events import generation_state
 from articles.models import Article, Generation, article_group, generation_group
 from articles.relay import Relay
@@ -201,7 +201,7 @@ def _authorized_generation(user, gid: int) -> list[int]:
     generation = Generation.objects.filter(pk=gid).first()
     if generation is None:
         raise Http404
-    check_object(membership_for(user, generation.workspace_id), generation, "workspace.view")
+    check(membership_for(user, generation.workspace_id), "drafts.view", generation)
     return [gid]
 
 
@@ -209,7 +209,7 @@ def _authorized_article_generations(user, article_id: int) -> list[int]:
     article = Article.objects.filter(pk=article_id).first()
     if article is None:
         raise Http404
-    check_object(membership_for(user, article.workspace_id), article, "workspace.view")
+    check(membership_for(user, article.workspace_id), "drafts.view", article)
     return list(article.generations.values_list("pk", flat=True))
 
 

@@ -90,6 +90,10 @@ class Generation(models.Model):
     def is_active(self) -> bool:
         return self.status in self.ACTIVE
 
+    def owner_ids(self) -> set[int]:
+        """Who steers this run as its own: whoever started it and the article's writer."""
+        return {self.created_by_id, self.article.created_by_id} - {None}
+
     def group_name(self) -> str:
         return generation_group(self.pk)
 

@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from accounts.permissions import check_object, require
+from accounts.permissions import check, require
 from articles import services
 from articles.forms import DraftForm
 from articles.models import Article, Generation
@@ -22,7 +22,7 @@ from prompts.models import PromptTemplate
 
 
 @login_required
-@require("workspace.view")
+@require("drafts.view")
 def write_index(request):
     page = Paginator(articles_for(request.workspace, request.GET.get("q", "")), 25).get_page(request.GET.get("page"))
     return render(request, "articles/index.html", {"page": page})
@@ -45,7 +45,7 @@ def _draft_request(form: DraftForm, values: dict) -> services.DraftRequest:
 
 
 @login_required
-@require("workspace.view")
+@require("drafts.create")
 def draft_new(request):
     form = DraftForm(request.workspace, request.POST or None, initial={"template": request.GET.get("template"), "model": request.GET.get("model", "")})
     values_form = None
@@ -69,7 +69,7 @@ def draft_new(request):
 
 
 @login_required
-@require("workspace.view")
+@require("drafts.create")
 def template_fields(request):
     """htmx: the variable form of the chosen template."""
     template = PromptTemplate.objects.filter(workspace=request.workspace, pk=request.GET.get("template") or 0).select_related("current").first()
@@ -77,15 +77,15 @@ def template_fields(request):
     return render(request, "articles/_template_fields.html", {"values_form": values_form, "template_obj": template})
 
 
-def _article_for(request, pk) -> Article:
+def _article_for(request, pk, action="drafts.view") -> Article:
     article = get_object_or_404(Article, pk=pk)
-    check_object(request.membership, article, "workspace.view")
+    check(request.membership, action, article)
     return article
 
 
-def _generation_for(request, pk) -> Generation:
+def _generation_for(request, pk, action) -> Generation:
     generation = get_object_or_404(Generation.objects.select_related("article"), pk=pk)
-    check_object(request.membership, generation, "workspace.view")
+    check(request.membership, action, generation)
     return generation
 
 
@@ -103,7 +103,7 @@ def article_detail(request, pk):
 @login_required
 @require_POST
 def generation_cancel(request, pk):
-    generation = _generation_for(request, pk)
+    generation = _generation_for(request, pk, "generations.cancel")
     services.generation_cancel(generation=generation)
     if request.htmx:
         return HttpResponse(status=204)
@@ -115,7 +115,7 @@ def generation_cancel(request, pk):
 def generation_again(request, pk, kind):
     if kind not in ("retry", "regenerate", "continue"):
         raise Http404(f"No action {kind!r}.")
-    generation = _generation_for(request, pk)
+    generation = _generation_for(request, pk, "generations.rerun")
     try:
         if kind == "continue":
             services.generation_continue(generation=generation, user=request.user)
@@ -133,7 +133,7 @@ def generation_again(request, pk, kind):
 @login_required
 @require_POST
 def article_choose(request, pk, generation_pk):
-    article = _article_for(request, pk)
+    article = _article_for(request, pk, "drafts.choose")
     generation = get_object_or_404(article.generations, pk=generation_pk)
     services.article_choose(article=article, generation=generation)
     messages.success(request, f"Variant {generation.variant} is now the article text.")

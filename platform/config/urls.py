@@ -1,8 +1,9 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts import api as accounts_api
+from core.api import api_not_found
 
 api_patterns = [
     path("workspaces/", accounts_api.WorkspaceListApi.as_view(), name="workspace-list"),
@@ -15,6 +16,7 @@ api_patterns = [
     path("", include("catalog.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    re_path(r"^", api_not_found),  # last: a JSON 404 for any other /api/ path
 ]
 
 urlpatterns = [

@@ -6,6 +6,7 @@ from django import forms
 from django.conf import settings
 from rest_framework import serializers
 
+from core.api import InputSerializer
 from generation.params import PARAMS_BY_NAME, SAMPLING_PARAMS, SEED, ParamSpec, params_problems
 
 # What a style stores as its defaults and what the draft form offers; the API also takes
@@ -65,7 +66,7 @@ def _api_field(spec: ParamSpec) -> serializers.Field:
                        help_text=f"{help_text} Default {spec.default}.")
 
 
-class _ParamsSerializerBase(serializers.Serializer):
+class _ParamsSerializerBase(InputSerializer):
     def validate(self, attrs):
         errors = params_errors(attrs)
         if errors:

@@ -1,31 +1,32 @@
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.response import Response
 
-from accounts.permissions import check_object
+from accounts.permissions import check, check_object
+from core.api import InputSerializer, query_choice
 from prompts import services
 from prompts.models import Category, PromptTemplate
 from prompts.rendering import fill_values, render
 from prompts.selectors import prompt_list
 
 
-class VariableSerializer(serializers.Serializer):
-    name = serializers.CharField()
-    label = serializers.CharField(required=False, allow_blank=True)
+class VariableSerializer(InputSerializer):
+    name = serializers.CharField(max_length=64)
+    label = serializers.CharField(required=False, allow_blank=True, max_length=120)
     type = serializers.ChoiceField(choices=["text", "long_text", "number", "choice"], default="text")
-    default = serializers.CharField(required=False, allow_blank=True)
+    default = serializers.CharField(required=False, allow_blank=True, max_length=500)
     required = serializers.BooleanField(default=True)
-    choices = serializers.ListField(child=serializers.CharField(), required=False)
+    choices = serializers.ListField(child=serializers.CharField(max_length=200), required=False, max_length=50)
 
 
-class PromptInput(serializers.Serializer):
+class PromptInput(InputSerializer):
     name = serializers.CharField(max_length=120)
     category = serializers.ChoiceField(choices=Category.choices, default=Category.FREE)
-    body = serializers.CharField(trim_whitespace=False)
-    variables = VariableSerializer(many=True, required=False, default=list)
+    body = serializers.CharField(trim_whitespace=False, max_length=20_000)
+    variables = VariableSerializer(many=True, required=False, default=list, max_length=50)
 
 
 class PromptVersionOutput(serializers.Serializer):
@@ -33,7 +34,7 @@ class PromptVersionOutput(serializers.Serializer):
     body = serializers.CharField()
     variables = VariableSerializer(many=True)
     note = serializers.CharField()
-    created_by = serializers.CharField(source="created_by.username", default=None)
+    created_by = serializers.CharField(source="created_by.username", default=None, allow_null=True)
     created_at = serializers.DateTimeField()
 
 
@@ -41,14 +42,14 @@ class PromptOutput(serializers.ModelSerializer):
     version = serializers.IntegerField(source="current.number")
     body = serializers.CharField(source="current.body")
     variables = VariableSerializer(source="current.variables", many=True)
-    created_by = serializers.CharField(source="created_by.username", default=None)
+    created_by = serializers.CharField(source="created_by.username", default=None, allow_null=True)
 
     class Meta:
         model = PromptTemplate
         fields = ["id", "name", "category", "version", "body", "variables", "created_by", "created_at", "updated_at"]
 
 
-class RenderInput(serializers.Serializer):
+class RenderInput(InputSerializer):
     values = serializers.DictField(child=serializers.CharField(allow_blank=True), default=dict)
 
 
@@ -71,8 +72,15 @@ class PromptListApi(ListAPIView):
         return prompt_list(
             workspace=self.request.membership.workspace,
             search=self.request.query_params.get("search", ""),
-            category=self.request.query_params.get("category", ""),
+            category=query_choice(self.request, "category", Category.values),
         )
+
+    @extend_schema(parameters=[
+        OpenApiParameter("search", str, description="Part of the name or text."),
+        OpenApiParameter("category", str, enum=Category.values),
+    ])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
 
     @extend_schema(request=PromptInput, responses={201: PromptOutput})
     def post(self, request):
@@ -95,17 +103,13 @@ class PromptDetailApi(GenericAPIView):
         check_object(self.request.membership, template, "prompts.view")
         return template
 
-    def _require_change(self, template):
-        if not services.can_change(self.request.membership, template):
-            raise PermissionDenied("Writers can change only the templates they created.")
-
     def get(self, request, pk):
         return Response(PromptOutput(self.get_object()).data)
 
-    @extend_schema(request=PromptInput, responses=PromptOutput)
+    @extend_schema(request=PromptInput(partial=True), responses=PromptOutput)
     def patch(self, request, pk):
         template = self.get_object()
-        self._require_change(template)
+        check(self.request.membership, "prompts.change", template)
         current = {"name": template.name, "category": template.category, "body": template.current.body, "variables": template.current.variables}
         data = PromptInput(data={**current, **request.data})
         data.is_valid(raise_exception=True)
@@ -118,7 +122,7 @@ class PromptDetailApi(GenericAPIView):
     @extend_schema(responses={204: None})
     def delete(self, request, pk):
         template = self.get_object()
-        self._require_change(template)
+        check(self.request.membership, "prompts.change", template)
         services.prompt_delete(template=template)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -126,6 +130,7 @@ class PromptDetailApi(GenericAPIView):
 class PromptVersionsApi(PromptDetailApi):
     """Every version of a template, newest first."""
 
+    pagination_class = None
     serializer_class = PromptVersionOutput
     http_method_names = ["get"]
 

@@ -1,7 +1,6 @@
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 
-from accounts.permissions import role_allows
 from core.errors import FieldErrors
 from prompts.models import PromptTemplate, PromptTemplateVersion
 from prompts.rendering import check_template, parse_variables
@@ -25,13 +24,6 @@ def _validated(*, body: str, variables: list[dict]) -> list[dict]:
     except TemplateError as exc:
         raise PromptValidationError({"body": str(exc)}) from None
     return [v.as_dict() for v in parsed]
-
-
-def can_change(membership, template: PromptTemplate) -> bool:
-    """Writers change their own templates; editors and admins change any."""
-    if role_allows(membership.role, "prompts.change_any"):
-        return True
-    return template.created_by_id == membership.user_id and role_allows(membership.role, "prompts.change_own")
 
 
 def _add_version(*, template, body, variables, user, note="") -> PromptTemplateVersion:

@@ -4,7 +4,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from accounts.permissions import WorkspacePermissionDenied, check_object, require
+from accounts.permissions import can, check_object, require
 from core.diffing import compare_versions
 from prompts import services
 from prompts.forms import PromptForm, ValuesForm, formset_for, variable_rows
@@ -24,11 +24,6 @@ def _template_for(request, pk, action="prompts.view") -> PromptTemplate:
     template = get_object_or_404(PromptTemplate.objects.select_related("current"), pk=pk)
     check_object(request.membership, template, action)
     return template
-
-
-def _require_change(request, template):
-    if not services.can_change(request.membership, template):
-        raise WorkspacePermissionDenied("Writers can change only the templates they created.")
 
 
 @login_required
@@ -75,8 +70,7 @@ def prompt_create(request):
 
 @login_required
 def prompt_edit(request, pk):
-    template = _template_for(request, pk)
-    _require_change(request, template)
+    template = _template_for(request, pk, "prompts.change")
     return _editor(request, template=template)
 
 
@@ -116,7 +110,7 @@ def prompt_detail(request, pk):
     rendered = render_prompt(template.current.body, values)
     context = {
         "template_obj": template, "version": template.current, "values_form": values_form,
-        "rendered": rendered, "value_errors": errors, "can_change": services.can_change(request.membership, template),
+        "rendered": rendered, "value_errors": errors, "can_change": can(request.membership, "prompts.change", template),
         "versions": template.versions.select_related("created_by"),
     }
     if request.htmx and request.method == "POST":
@@ -135,8 +129,7 @@ def prompt_diff(request, pk):
 @login_required
 @require_POST
 def prompt_restore(request, pk, number):
-    template = _template_for(request, pk)
-    _require_change(request, template)
+    template = _template_for(request, pk, "prompts.change")
     version = services.prompt_restore(template=template, number=number, user=request.user)
     messages.success(request, f"Restored version {number} as version {version.number}.")
     return redirect(template)
@@ -144,8 +137,7 @@ def prompt_restore(request, pk, number):
 
 @login_required
 def prompt_delete(request, pk):
-    template = _template_for(request, pk)
-    _require_change(request, template)
+    template = _template_for(request, pk, "prompts.change")
     if request.method == "POST":
         name = template.name
         services.prompt_delete(template=template)

@@ -5,6 +5,7 @@ from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.response import Response
 
 from accounts.permissions import check_object
+from core.api import InputSerializer
 from core.sampling import StyleParamsSerializer
 from styles import services
 from styles.models import StyleProfile, StyleProfileVersion
@@ -21,7 +22,7 @@ def _text(**kwargs):
     return serializers.CharField(required=False, allow_blank=True, default="", **kwargs)
 
 
-class StyleInput(serializers.Serializer):
+class StyleInput(InputSerializer):
     name = serializers.CharField(max_length=120)
     voice = _text(max_length=TEXT_MAX)
     audience = _text(max_length=_max("audience"))
@@ -100,7 +101,7 @@ class StyleDetailApi(GenericAPIView):
     def get(self, request, pk):
         return Response(StyleOutput(self.get_object()).data)
 
-    @extend_schema(request=StyleInput, responses=StyleOutput)
+    @extend_schema(request=StyleInput(partial=True), responses=StyleOutput)
     def patch(self, request, pk):
         profile = self.get_object()
         data = StyleInput(data={**_input_fields(profile), **request.data})

@@ -1,0 +1,287 @@
+"""The permission matrix, generated from the URL configuration.
+
+Every page, API route and WebSocket route is requested by an anonymous visitor, a writer, an
+editor, an admin of the workspace, and an admin of another workspace; each answer must match the
+route's rule. A route without a rule fails `test_every_route_has_a_rule`, so a new route cannot
+ship without someone deciding who may use it.
+
+The workspace's objects are created by another writer ("author"), so rules that let writers
+act only on what they created (prompts, drafts) show up as editor-level here.
+"""
+
+from dataclasses import dataclass, field
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.testing import WebsocketCommunicator
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import URLPattern, URLResolver, get_resolver
+from rest_framework.test import APIClient
+
+ACTORS = ["anonymous", "writer", "editor", "admin", "outsider"]
+RANK = {"writer": 1, "editor": 2, "admin": 3}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """`lowest`: the lowest role allowed (None: anyone, signed in or not; "staff": Django admin).
+    `scoped`: the path names an object of the workspace (another workspace's admin gets 404)."""
+
+    path: str  # formatted with the objects, e.g. "/prompts/{prompt}/"
+    lowest: str | None = "writer"
+    method: str = "GET"
+    scoped: bool = False
+    data: dict = field(default_factory=dict)
+    api: bool = False
+    multipart: bool = False
+    health: bool = False  # answers 503 while a part is down: still an answer, not a refusal
+    lands_on_login: bool = False  # its answer is the login page (logging out)
+
+
+def R(path, lowest="writer", **kw):
+    return Rule(path, lowest, scoped="{" in path and "{workspace" not in path, **kw)
+
+
+def API(path, lowest="writer", **kw):
+    return Rule(path, lowest, scoped="{" in path, api=True, **kw)
+
+
+RULES: dict[str, Rule] = {
+    # public
+    "login": R("/accounts/login/", None),
+    "healthz": R("/healthz", None, health=True),
+    "logout": R("/accounts/logout/", None, method="POST", lands_on_login=True),
+    # signed-in, any role
+    "dashboard": R("/"),
+    "section": R("/s/review/"),
+    "profile": R("/accounts/profile/"),
+    "password_change": R("/accounts/password/"),
+    "password_change_done": R("/accounts/password/done/"),
+    "workspace_switch": Rule("/accounts/workspaces/switch/", "writer", method="POST", scoped=True, data={"workspace": "{workspace}"}),
+    "members": R("/accounts/workspace/members/", "admin"),
+    # prompts (objects by "author": changing them is for editors)
+    "prompt_list": R("/prompts/"),
+    "prompt_create": R("/prompts/new/"),
+    "prompt_preview": R("/prompts/preview/", method="POST", data={"body": "Hi there"}),
+    "prompt_variable_rows": R("/prompts/variable-rows/", method="POST"),
+    "prompt_detail": R("/prompts/{prompt}/"),
+    "prompt_edit": R("/prompts/{prompt}/edit/", "editor"),
+    "prompt_diff": R("/prompts/{prompt}/diff/"),
+    "prompt_delete": R("/prompts/{prompt}/delete/", "editor"),
+    "prompt_restore": R("/prompts/{prompt}/versions/1/restore/", "editor", method="POST"),
+    # styles
+    "style_list": R("/styles/"),
+    "style_create": R("/styles/new/", "editor"),
+    "style_system_prompt_preview": R("/styles/system-prompt/", "editor", method="POST", data={"name": "X"}),
+    "style_detail": R("/styles/{style}/"),
+    "style_edit": R("/styles/{style}/edit/", "editor"),
+    "style_diff": R("/styles/{style}/diff/"),
+    "style_delete": R("/styles/{style}/delete/", "editor"),
+    "style_restore": R("/styles/{style}/versions/1/restore/", "editor", method="POST"),
+    # datasets
+    "corpora:dataset_list": R("/datasets/"),
+    "corpora:dataset_create": R("/datasets/new/", "admin"),
+    "corpora:csv_columns": R("/datasets/csv-columns/", "admin", method="POST"),
+    "corpora:validate_name": R("/datasets/validate-name/", "admin", method="POST", data={"name": "New"}),
+    "corpora:dataset_detail": R("/datasets/{dataset}/"),
+    "corpora:dataset_edit": R("/datasets/{dataset}/edit/", "admin"),
+    "corpora:dataset_delete": R("/datasets/{dataset}/delete/", "admin"),
+    "corpora:dataset_add_files": R("/datasets/{dataset}/upload/", "admin"),
+    "corpora:version_detail": R("/datasets/{dataset}/v1/"),
+    "corpora:version_records": R("/datasets/{dataset}/v1/records/"),
+    "corpora:version_progress": R("/datasets/{dataset}/v1/progress/"),
+    "corpora:version_dedupe": R("/datasets/{dataset}/v1/dedupe/", "admin", method="POST"),
+    "corpora:version_split": R("/datasets/{dataset}/v1/split/", "admin", method="POST", data={"validation_fraction": "0.5", "seed": "1"}),
+    "corpora:version_export": R("/datasets/{dataset}/v1/export/"),
+    # drafts (the article is the author's: steering it is for editors)
+    "write": R("/write/"),
+    "draft_new": R("/write/new/"),
+    "draft_template_fields": R("/write/template-fields/"),
+    "article_detail": R("/write/articles/{article}/"),
+    "article_choose": R("/write/articles/{article}/use/{generation}/", "editor", method="POST"),
+    "generation_cancel": R("/write/generations/{generation}/cancel/", "editor", method="POST"),
+    "generation_again": R("/write/generations/{generation}/regenerate/", "editor", method="POST"),
+    # models
+    "catalog:model_list": R("/models/"),
+    "catalog:model_create": R("/models/new/", "admin"),
+    "catalog:model_detail": R("/models/{model}/"),
+    "catalog:model_delete": R("/models/{model}/delete/", "admin"),
+    # API
+    "workspace-list": API("/api/workspaces/"),
+    "workspace-detail": Rule("/api/workspaces/{workspace}/", "writer", scoped=True, api=True),
+    "member-list": API("/api/members/", "admin"),
+    "api-prompt-list": API("/api/prompts/", method="POST", data={}),
+    "api-prompt-detail": API("/api/prompts/{prompt}/", "editor", method="PATCH", data={}),
+    "api-prompt-versions": API("/api/prompts/{prompt}/versions/"),
+    "api-prompt-render": API("/api/prompts/{prompt}/render/", method="POST", data={}),
+    "api-style-list": API("/api/styles/", "editor", method="POST", data={}),
+    "api-style-detail": API("/api/styles/{style}/", "editor", method="DELETE"),
+    "api-dataset-list": API("/api/datasets/", "admin", method="POST", data={}, multipart=True),
+    "api-dataset-detail": API("/api/datasets/{dataset}/", "admin", method="PATCH", data={}),
+    "api-dataset-records": API("/api/datasets/{dataset}/records/"),
+    "api-dataset-export": API("/api/datasets/{dataset}/export/"),
+    "api-dataset-files": API("/api/datasets/{dataset}/files/", "admin", method="POST", data={}, multipart=True),
+    "api-dataset-dedupe": API("/api/datasets/{dataset}/dedupe/", "admin", method="POST", data={}),
+    "api-dataset-split": API("/api/datasets/{dataset}/split/", "admin", method="POST", data={}),
+    "api-generation-create": API("/api/generations/", method="POST", data={"prompt": "Hi"}),
+    "api-generation-detail": API("/api/generations/{generation}/"),
+    "api-generation-cancel": API("/api/generations/{generation}/cancel/", "editor", method="POST"),
+    "api-model-list": API("/api/models/"),
+    "api-model-detail": API("/api/models/{model}/", "admin", method="DELETE"),
+    "schema": API("/api/schema/", None),  # the API's description is public; its data is not
+    "swagger-ui": API("/api/docs/", None),
+}
+# Routes without a name: the Django admin (staff only, its own login) and the API's 404.
+UNNAMED = {
+    "admin": Rule("/admin/", "staff"),
+    "api_not_found": Rule("/api/no-such-thing/", "nobody", api=True),
+}
+WEBSOCKETS = {
+    "ws/generations/<id:generation_id>/": "/ws/generations/{generation}/",
+    "ws/articles/<id:article_id>/": "/ws/articles/{article}/",
+}
+
+
+def url_names():
+    """(name or callback name, pattern) of every HTTP route."""
+
+    def walk(resolver, prefix="", namespace=None):
+        for entry in resolver.url_patterns:
+            if isinstance(entry, URLResolver):
+                ns = ":".join(filter(None, [namespace, entry.namespace])) or None
+                if entry.namespace == "admin":
+                    yield "admin", "admin/"
+                    continue
+                yield from walk(entry, prefix + str(entry.pattern), ns)
+            elif isinstance(entry, URLPattern):
+                name = ":".join(filter(None, [namespace, entry.name])) if entry.name else entry.callback.__name__
+                yield name, prefix + str(entry.pattern)
+
+    return list(walk(get_resolver()))
+
+
+def test_every_route_has_a_rule():
+    from config.routing import websocket_urlpatterns
+
+    missing = sorted({name for name, _ in url_names()} - set(RULES) - set(UNNAMED))
+    assert not missing, f"routes without a permission rule in tests/test_permission_matrix.py: {missing}"
+    ws_missing = sorted({str(p.pattern) for p in websocket_urlpatterns} - set(WEBSOCKETS))
+    assert not ws_missing, f"WebSocket routes without a rule: {ws_missing}"
+
+
+@pytest.fixture
+def world(db, make_member, workspace, other_workspace, settings, tmp_path):
+    """A workspace full of objects made by a writer ("author"), its members, and an outsider."""
+    from articles import services as drafting
+    from catalog.models import ModelVersion
+    from corpora.services import dataset_create_from_upload
+    from prompts.services import prompt_create
+    from styles.services import style_create
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    author = make_member("writer", workspace, username="author")
+    users = {role: make_member(role, workspace, username=role) for role in ("writer", "editor", "admin")}
+    users["outsider"] = make_member("admin", other_workspace, username="outsider")
+    prompt = prompt_create(workspace=workspace, user=author, name="Theirs", category="free", body="Hi {x}",
+                           variables=[{"name": "x"}])
+    style = style_create(workspace=workspace, user=author, name="House voice", voice="Warm.")
+    version = dataset_create_from_upload(
+        workspace=workspace, user=author, name="Examples",
+        files=[SimpleUploadedFile("a.jsonl", b'{"text": "one"}\n{"text": "two"}\n{"text": "three"}\n')])
+    article = drafting.draft_create(workspace=workspace, user=author, request=drafting.DraftRequest(prompt="Hi"))
+    model = ModelVersion.objects.create(workspace=workspace, name="local", kind="model", source="/models/x", spec="/models/x")
+    objects = {"workspace": workspace.pk, "prompt": prompt.pk, "style": style.pk, "dataset": version.dataset_id,
+               "article": article.pk, "generation": article.generations.get().pk, "model": model.pk}
+    return users, objects
+
+
+def expected(rule: Rule, actor: str) -> str:
+    if rule.lowest == "nobody":
+        return "missing"
+    if rule.lowest is None:
+        return "allowed"
+    if actor == "anonymous" or rule.lowest == "staff":
+        return "login"
+    if actor == "outsider":
+        return "missing" if rule.scoped else "allowed"
+    return "allowed" if RANK[actor] >= RANK[rule.lowest] else "forbidden"
+
+
+def outcome(rule: Rule, response) -> str:
+    code = response.status_code
+    if code == 404:
+        return "missing"
+    if code == 403 and rule.lowest == "staff":
+        return "login"
+    if code == 403:
+        return "forbidden"
+    if code == 401 or (code == 302 and "/login/" in response.get("Location", "")):
+        return "allowed" if rule.lands_on_login else "login"
+    assert code != 405, f"{rule.method} {rule.path}: wrong method in the rule"
+    if rule.health and code == 503:
+        return "allowed"
+    assert code < 500, f"{rule.method} {rule.path} answered {code}"
+    return "allowed"
+
+
+def request(rule: Rule, user, objects):
+    path = rule.path.format(**objects)
+    data = {k: v.format(**objects) if isinstance(v, str) else v for k, v in rule.data.items()}
+    if rule.api:
+        client = APIClient()
+        if user is not None:
+            client.force_authenticate(user)
+        fmt = "multipart" if rule.multipart else "json"
+        return getattr(client, rule.method.lower())(path, data or None, format=fmt) if rule.method != "GET" else client.get(path)
+    from django.test import Client
+
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return getattr(client, rule.method.lower())(path, data)
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+@pytest.mark.parametrize("name", sorted(RULES) + sorted(UNNAMED))
+def test_route_answers_each_actor_as_its_rule_says(world, name, actor):
+    users, objects = world
+    rule = RULES.get(name) or UNNAMED[name]
+    response = request(rule, users.get(actor), objects)
+    assert outcome(rule, response) == expected(rule, actor), (
+        f"{rule.method} {rule.path.format(**objects)} as {actor}: {response.status_code} "
+        f"{getattr(response, 'content', b'')[:300]!r}"
+    )
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+@pytest.mark.parametrize("route", sorted(WEBSOCKETS))
+@pytest.mark.django_db(transaction=True)
+def test_websocket_answers_each_actor(make_member, workspace, other_workspace, actor, route):
+    from django.contrib.auth.models import AnonymousUser
+
+    from articles import services as drafting
+    from config.asgi import application
+
+    author = make_member("writer", workspace, username="author")
+    users = {role: make_member(role, workspace, username=role) for role in ("writer", "editor", "admin")}
+    users["outsider"] = make_member("admin", other_workspace, username="outsider")
+    article = drafting.draft_create(workspace=workspace, user=author, request=drafting.DraftRequest(prompt="Hi"))
+    path = WEBSOCKETS[route].format(article=article.pk, generation=article.generations.get().pk)
+
+    async def connect():
+        from channels.routing import URLRouter
+
+        from config.routing import websocket_urlpatterns
+
+        communicator = WebsocketCommunicator(URLRouter(websocket_urlpatterns), path)
+        communicator.scope["user"] = users.get(actor) or AnonymousUser()
+        connected, code = await communicator.connect()
+        if connected:
+            code = None
+            await communicator.disconnect()
+        return connected, code
+
+    assert application is not None
+    connected, code = async_to_sync(connect)()
+    want = {"anonymous": 4401, "outsider": 4403}.get(actor)
+    assert (connected, code) == (want is None, want), (route, actor)
