@@ -19,3 +19,8 @@ class DatasetError(GenerationError):
 
 class CancelledError(GenerationError):
     """Raised where a caller asked to stop and there is nothing to return."""
+
+
+def quoted(text: str, limit: int = 200) -> str:
+    """What a user typed, for a message: quoted, control characters escaped, long text cut."""
+    return repr(text if len(text) <= limit else text[: limit - 1] + "…")
