@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from catalog.models import ModelVersion
+from catalog.models import DESCRIPTION_MAX_LENGTH, NAME_MAX_LENGTH, SOURCE_MAX_LENGTH, ModelVersion
 from tests.generation.gguf_files import endless_array, header, write_gguf
 
 
@@ -99,3 +99,16 @@ def test_the_outside_message_names_the_folders_as_configured(admin, settings, mo
         "'/etc/passwd' is outside the folders models may be added from (models/ in Inkstone's data folder, "
         "adapters/ in Inkstone's data folder, /srv/inkstone-models); ask whoever runs Inkstone to put it there "
         "or to extend INKSTONE_MODEL_ROOTS.")
+
+
+@pytest.mark.parametrize("field, size", [("name", NAME_MAX_LENGTH), ("source", SOURCE_MAX_LENGTH),
+                                         ("description", DESCRIPTION_MAX_LENGTH)])
+def test_too_long_values_answer_400_naming_the_field(admin, tiny_model_dir, lora_version, field, size):
+    data = {"name": "long", "source": str(tiny_model_dir), "description": "", field: "x" * (size + 1)}
+    response = api(admin).post("/api/models/", data, format="json")
+    assert response.status_code == 400 and list(response.json()) == [field]
+    assert f"no more than {size} characters" in response.json()[field][0]
+    if field == "description":
+        patch = api(admin).patch(f"/api/models/{lora_version.pk}/", {"description": "x" * (size + 1)}, format="json")
+        assert patch.status_code == 400 and list(patch.json()) == ["description"]
+    assert list(ModelVersion.objects.values_list("name", flat=True)) == ["saltbeard-lora"]
