@@ -36,6 +36,9 @@ def root(tmp_path, model_roots, tiny_model_dir):
     (root / "huge-config" / "config.json").write_bytes(b" " * (2 << 20) + b"{}")
     shutil.copytree(tiny_model_dir, root / "odd-metrics")
     (root / "odd-metrics" / "inkstone.json").write_text(json.dumps({"metrics": [1.5]}))
+    for name, text in (("nan-metadata", '{"metrics": {"val_loss": NaN}}'), ("nul-metadata", '{"data_hash": "a\\u0000"}')):
+        shutil.copytree(tiny_model_dir, root / name)
+        (root / name / "inkstone.json").write_text(text)  # a database refuses both
     (root / "odd-base").mkdir()
     (root / "odd-base" / "adapter_config.json").write_text(json.dumps({"base_model_name_or_path": "~root/base"}))
     return root
@@ -55,6 +58,8 @@ ODD_SOURCES = [
     ("{root}/endless.gguf", "'{root}/endless.gguf': truncated: its metadata needs bytes up to"),
     ("{root}/huge-config", "'{root}/huge-config': config.json is 2097154 bytes"),
     ("{root}/odd-metrics", "inkstone.json: metrics must be an object of numbers, not a list"),
+    ("{root}/nan-metadata", "inkstone.json is not valid JSON: NaN is not allowed"),
+    ("{root}/nul-metadata", "inkstone.json holds text that cannot be stored"),
     ("{root}/odd-base", "its base model cannot be used: '~root/base': ~user paths are not expanded"),
 ]
 
