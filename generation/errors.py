@@ -23,3 +23,8 @@ class CancelledError(GenerationError):
 
 class PromptTooLongError(GenerationError):
     """The prompt leaves no room in the model's context for the answer."""
+
+
+def quoted(text: str, limit: int = 200) -> str:
+    """What a user typed, for a message: quoted, control characters escaped, long text cut."""
+    return repr(text if len(text) <= limit else text[: limit - 1] + "…")

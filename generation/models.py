@@ -18,15 +18,17 @@ import json
 import os
 import re
 import shutil
+import stat
 import tempfile
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from generation.errors import GenerationError, InvalidModelError, ModelNotFoundError
+from generation.errors import GenerationError, InvalidModelError, ModelNotFoundError, quoted
 
 DEFAULT_MODEL_NAME = "SmolLM2-135M-Instruct"
 DEFAULT_GGUF_FILENAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -160,25 +162,31 @@ def _cache_is_valid(target: Path, fingerprint: dict[str, Any]) -> bool:
 _convert_lock = threading.Lock()
 
 
-def convert_gguf(gguf_path: Path, target: Path) -> ConversionReport:
+def convert_gguf(gguf_path: Path, target: Path, *, shown: str | None = None) -> ConversionReport:
     """Convert a GGUF file into a safetensors HF directory at `target`, once.
 
-    Written to a temporary sibling directory and renamed into place, so a crash never leaves
-    a half-written cache; a cache whose marker matches the GGUF's size+mtime is reused.
+    The file is checked first (`check_gguf`), so a corrupt one is refused in one line before
+    transformers reads it. Written to a temporary sibling directory and renamed into place, so a
+    crash never leaves a half-written cache; a cache whose marker matches the GGUF's size+mtime
+    is reused. `shown` is how messages name the file (default: `gguf_path`).
     """
+    from generation.gguf_check import check_gguf
+
     gguf_path = Path(gguf_path)
+    shown = shown if shown is not None else str(gguf_path)
     if not gguf_path.is_file():
-        raise ModelNotFoundError(f"GGUF file not found: {gguf_path}")
+        raise ModelNotFoundError(f"GGUF file not found: {quoted(shown)}")
     start = time.perf_counter()
     fingerprint = _gguf_fingerprint(gguf_path)
     with _convert_lock:
         if _cache_is_valid(target, fingerprint):
             return ConversionReport(gguf_path, target, False, time.perf_counter() - start)
+        check_gguf(gguf_path, shown=shown)
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
         tmp.chmod(0o755)
         try:
-            _write_converted(gguf_path, tmp)
+            _write_converted(gguf_path, tmp, shown)
             (tmp / SOURCE_MARKER).write_text(json.dumps(fingerprint, indent=1))
             _replace_dir(tmp, target)
         finally:
@@ -186,7 +194,7 @@ def convert_gguf(gguf_path: Path, target: Path) -> ConversionReport:
     return ConversionReport(gguf_path, target, True, time.perf_counter() - start)
 
 
-def _write_converted(gguf_path: Path, out: Path) -> None:
+def _write_converted(gguf_path: Path, out: Path, shown: str) -> None:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -198,7 +206,7 @@ def _write_converted(gguf_path: Path, out: Path) -> None:
                 folder, gguf_file=name, dtype=torch.float32
             )
     except Exception as exc:  # gguf raises ValueError/KeyError/struct errors on bad files
-        raise InvalidModelError(f"cannot read GGUF file {gguf_path}: {_one_line(exc)}") from None
+        raise InvalidModelError(f"cannot read GGUF file {quoted(shown)}: {_one_line(exc)}") from None
     config = loaded.config
     # The GGUF-loaded model carries a quantizer and refuses save_pretrained: rebuild a plain model.
     if hasattr(config, "quantization_config"):
@@ -237,58 +245,168 @@ def _gguf_cache_target(gguf_path: Path, models: Path) -> Path:
     return models / f"gguf-{stem}-{key}"
 
 
+# --------------------------------------------------------------------------- sources
+
+MAX_PATH_BYTES = 4095  # PATH_MAX - 1 on Linux: longer paths fail in the kernel (ENAMETOOLONG)
+MAX_NAME_BYTES = 255  # NAME_MAX: the longest file or folder name
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    """What a model source names, decided from its text alone (nothing on disk is read).
+
+    kind: "default", "hub" (`name` or `org/name`, looked up in the local HF cache) or "path".
+    text: what the user gave; messages quote it, never a path derived from it (which could
+    reveal the server's working folder, home folder or a process id).
+    path: for a path, `text` made absolute against the working folder; links and `..` are left
+    to the file system (`resolved()`).
+    """
+
+    kind: str
+    text: str
+    path: Path | None = None
+
+    @property
+    def quoted(self) -> str:
+        return quoted(self.text)
+
+    def resolved(self) -> Path:
+        """The real path, links followed; one clear line for a link loop or an unreadable folder,
+        or a real path that could not be stored or put in a spec."""
+        try:
+            real = self.path.resolve()
+        except RuntimeError:  # Python 3.11 reports a link loop this way
+            raise InvalidModelError(f"{self.quoted}: its symbolic links go round in a loop") from None
+        except OSError as exc:
+            raise _unreadable(self, exc) from None
+        if real != self.path and (problem := _text_problem(str(real))):
+            raise InvalidModelError(f"{self.quoted}: the real path it leads to {problem}")
+        return real
+
+
+def _is_utf8(text: str) -> bool:
+    """False for an unpaired surrogate (from JSON, or a file name that is not UTF-8)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _text_problem(text: str) -> str:
+    """Why `text` cannot be a model source ("" if it can): it goes into specs and the database."""
+    if any(ord(c) < 32 or ord(c) == 127 for c in text):
+        return "cannot contain control characters"
+    if not _is_utf8(text):
+        return "is not valid UTF-8 text"
+    if "?" in text or "&" in text:
+        return "cannot contain ? or & (they start a spec's options)"
+    return ""
+
+
+def classify_source(source: str, *, local: bool = False) -> ModelSource:
+    """Say what `source` is: "default", a hub id or a path; refuse what can be neither.
+
+    `name` and `org/name` are hub ids; anything else (`/abs`, `./rel`, `a/b/c`, `x.gguf`, `~/x`)
+    is a path, relative ones against the working folder. The text alone decides, so that
+    classifying never probes the disk. With `local`, every source is a path (LoRA adapters).
+    """
+    text = source.strip() if isinstance(source, str) else ""
+    if not text:
+        raise ModelNotFoundError("no model given")
+    if text == "default" and not local:
+        return ModelSource("default", text)
+    shown = quoted(text)
+    if problem := _text_problem(text):
+        raise InvalidModelError(f"{shown}: a model source {problem}")
+    if (size := len(text.encode("utf-8"))) > MAX_PATH_BYTES:
+        raise InvalidModelError(f"{shown} is too long ({size} bytes; a path has at most {MAX_PATH_BYTES})")
+    if text == "~" or text.startswith("~/"):
+        # `~/` is the home folder of the account running Inkstone, as a shell would expand it
+        # for the operator (INKSTONE_DEFAULT_MODEL=~/models/x.gguf in a service file; settings
+        # expand INKSTONE_DATA_DIR and INKSTONE_MODEL_ROOTS the same way). It reaches nothing
+        # an admin could not name in full, and the model roots still apply on the Models page.
+        try:
+            path = Path.home() / text[2:]
+        except (RuntimeError, KeyError):
+            raise InvalidModelError(f"{shown}: this server has no home folder for ~; give the full path") from None
+    elif text.startswith("~"):
+        # `~user` would be another account's home folder (and raises for an unknown user).
+        raise InvalidModelError(f"{shown}: ~user paths are not expanded; give the full path")
+    elif not local and _HUB_ID_RE.match(text) and not text.lower().endswith(".gguf"):
+        return ModelSource("hub", text)
+    else:
+        path = Path(text)
+        if not path.is_absolute():
+            try:
+                path = Path.cwd() / path
+            except OSError:
+                raise InvalidModelError(f"{shown}: a relative path needs a working folder; give the full path") from None
+    if any(len(part.encode()) > MAX_NAME_BYTES for part in path.parts):
+        raise InvalidModelError(f"{shown}: a folder or file name in it is longer than {MAX_NAME_BYTES} bytes")
+    if len(bytes(path)) > MAX_PATH_BYTES:
+        raise InvalidModelError(f"{shown} is too long (a path has at most {MAX_PATH_BYTES} bytes)")
+    return ModelSource("path", text, path)
+
+
+def _unreadable(source: ModelSource, exc: OSError, folder: Path | None = None) -> InvalidModelError:
+    """An OSError as one line that names the file inside the model folder, not the real path."""
+    where = ""
+    if folder is not None and exc.filename:
+        with contextlib.suppress(ValueError, TypeError):
+            inside = Path(os.fsdecode(exc.filename)).relative_to(folder)
+            where = f" {inside} in" if inside.parts else ""
+    reason = os.strerror(exc.errno) if exc.errno else type(exc).__name__
+    return InvalidModelError(f"{source.quoted}: cannot read{where} it ({reason})")
+
+
 # --------------------------------------------------------------------------- resolution
-
-
-def _looks_like_path(source: str) -> bool:
-    return (
-        source.startswith(("/", ".", "~"))
-        or source.endswith(".gguf")
-        or source.count("/") > 1
-        or os.sep != "/"
-        and os.sep in source
-    )
 
 
 def resolve_model_dir(spec: ModelSpec | str, cache_dir: Path | None = None) -> Path:
     """A HF-format directory for `spec` (adapters ignored): converts GGUF files into the cache.
 
-    Raises ModelNotFoundError for a missing path or a hub id absent from the local HF cache.
+    Raises ModelNotFoundError for a missing path or a hub id absent from the local HF cache,
+    InvalidModelError for anything there that is not a model (a corrupt GGUF is never converted).
     """
     spec = ModelSpec.parse(spec) if isinstance(spec, str) else spec
     models = Path(cache_dir) if cache_dir else default_models_dir()
-    source = spec.source
-    if source == "default":
+    source = classify_source(spec.source)
+    if source.kind == "default":
         return ensure_default_model(models).cache_dir
-    path = local_path(source)
-    if path is None:
+    if source.kind == "hub":
         return _hub_snapshot(source)
-    if not path.exists():
-        raise ModelNotFoundError(f"model not found: {path}")
-    if path.is_file():
-        if path.suffix.lower() != ".gguf":
-            raise InvalidModelError(f"{path} is a file but not a .gguf model")
-        return convert_gguf(path, _gguf_cache_target(path, models)).cache_dir
-    if not (path / "config.json").is_file():
-        raise InvalidModelError(f"{path} is not a model directory (no config.json)")
+    path = source.resolved()
+    try:
+        if not path.exists():
+            raise ModelNotFoundError(f"model not found: {source.quoted}")
+        if path.is_file():
+            if path.suffix.lower() != ".gguf":
+                raise InvalidModelError(f"{source.quoted} is a file but not a .gguf model")
+            return convert_gguf(path, _gguf_cache_target(path, models), shown=source.text).cache_dir
+        if not (path / "config.json").is_file():
+            raise InvalidModelError(f"{source.quoted} is not a model directory (no config.json)")
+    except OSError as exc:
+        raise _unreadable(source, exc, path) from None
     return path
 
 
-def _hub_snapshot(repo_id: str) -> Path:
+def _hub_snapshot(source: ModelSource) -> Path:
     from huggingface_hub import snapshot_download
 
     try:
-        return Path(snapshot_download(repo_id, local_files_only=True))
+        return Path(snapshot_download(source.text, local_files_only=True))
     except Exception:
         raise ModelNotFoundError(
-            f"model not found: {repo_id!r} is neither a local path nor in the local Hugging Face "
-            "cache (hub downloads are off)"
+            f"model not found: {source.quoted} is neither a local path nor in the local Hugging Face "
+            f"cache (hub downloads are off); a folder is written ./{source.text} or as a full path"
         ) from None
 
 
 # --------------------------------------------------------------------------- description
 
 METADATA_FILE = "inkstone.json"  # written next to a fine-tune's output by generation.finetune
+MAX_JSON_BYTES = 1 << 20  # config.json, adapter_config.json, inkstone.json: a few kB in practice
 
 
 @dataclass(frozen=True)
@@ -307,78 +425,154 @@ class ModelInfo:
     metadata: dict[str, Any] = field(default_factory=dict)
 
 
-def local_path(source: str) -> Path | None:
-    """The absolute path `source` names, or None for "default" and hub ids."""
-    source = (source or "").strip()
-    if not source or source == "default":
-        return None
-    path = Path(source).expanduser()
-    if path.exists() or _looks_like_path(source) or not _HUB_ID_RE.match(source):
-        return path.resolve()
-    return None
+PathCheck = Callable[[ModelSource], None]
 
 
-def describe_model(source: str) -> ModelInfo:
+def describe_model(source: str, *, check_path: PathCheck | None = None) -> ModelInfo:
     """Check that `source` (a path, a GGUF file, a hub id in the local cache, a LoRA adapter
-    directory or "default") is a loadable model, and say what it is. Paths come back absolute,
-    so that workers started elsewhere load the same files. Raises ModelNotFoundError or
-    InvalidModelError with a one-line message."""
-    return _describe(source, adapter_allowed=True)
+    directory or "default") is a loadable model, and say what it is. Paths come back absolute
+    and real, so that workers started elsewhere load the same files.
+
+    `check_path(source)` is called for every path (an adapter's base too) before anything in it
+    is read, and may refuse it by raising a GenerationError (the platform's model folders).
+    Raises ModelNotFoundError or InvalidModelError with a one-line message that quotes `source`
+    as given."""
+    return _describe(classify_source(source), check_path, adapter_allowed=True)
 
 
-def _describe(source: str, adapter_allowed: bool) -> ModelInfo:
-    source = (source or "").strip()
-    if not source:
-        raise ModelNotFoundError("no model given")
-    if source == "default":
-        return ModelInfo(kind="default", source=source, spec=source)
-    path = local_path(source)
-    if path is None:
+def _describe(source: ModelSource, check_path: PathCheck | None, adapter_allowed: bool) -> ModelInfo:
+    if source.kind == "default":
+        return ModelInfo(kind="default", source=source.text, spec=source.text)
+    if source.kind == "hub":
         _hub_snapshot(source)
-        return ModelInfo(kind="hub", source=source, spec=source)
-    if "?" in str(path) or "&" in str(path):
-        raise InvalidModelError(f"{path}: model paths cannot contain ? or &")
+        return ModelInfo(kind="hub", source=source.text, spec=source.text)
+    if check_path is not None:
+        check_path(source)
+    path = source.resolved()
+    try:
+        return _describe_path(source, path, check_path, adapter_allowed)
+    except OSError as exc:
+        raise _unreadable(source, exc, path) from None
+
+
+def _describe_path(source: ModelSource, path: Path, check_path: PathCheck | None, adapter_allowed: bool) -> ModelInfo:
+    shown = source.quoted
     if not path.exists():
-        raise ModelNotFoundError(f"model not found: {path}")
+        raise ModelNotFoundError(f"model not found: {shown}")
     if path.is_file():
         if path.suffix.lower() != ".gguf":
-            raise InvalidModelError(f"{path} is a file but not a .gguf model")
-        with path.open("rb") as handle:
-            if handle.read(4) != b"GGUF":
-                raise InvalidModelError(f"{path} is not a GGUF file (bad magic bytes)")
+            raise InvalidModelError(f"{shown} is a file but not a .gguf model")
+        from generation.gguf_check import check_gguf
+
+        check_gguf(path, shown=source.text)
         return ModelInfo(kind="gguf", source=str(path), spec=str(path))
-    metadata = _read_json(path / METADATA_FILE, required=False)
-    if (path / "adapter_config.json").is_file():
+    if not path.is_dir():
+        raise InvalidModelError(f"{shown} is neither a file nor a folder")
+    metadata = _read_metadata(source, path)
+    adapter = _read_json(source, path / "adapter_config.json")
+    if adapter is not None:
         if not adapter_allowed:
-            raise InvalidModelError(f"the base model {path} is itself a LoRA adapter")
-        adapter = _read_json(path / "adapter_config.json")
-        base = metadata.get("base_model") or adapter.get("base_model_name_or_path") or ""
-        if not base:
-            raise InvalidModelError(f"{path}/adapter_config.json does not name its base model")
-        base_info = _describe(base, adapter_allowed=False)
+            raise InvalidModelError(f"{shown} is itself a LoRA adapter")
+        base = metadata.get("base_model") or adapter.get("base_model_name_or_path")
+        if base is None:
+            raise InvalidModelError(f"{shown}: adapter_config.json does not name its base model")
+        if not isinstance(base, str) or not base.strip():
+            raise InvalidModelError(f"{shown}: adapter_config.json: base_model_name_or_path must be a path or hub id")
+        try:
+            base_info = _describe(classify_source(base), check_path, adapter_allowed=False)
+        except GenerationError as exc:
+            raise type(exc)(f"{shown}: its base model cannot be used: {exc}") from None
         spec = ModelSpec.parse(base_info.spec)
         return ModelInfo(kind="lora", source=str(path), base=base_info.spec, metadata=metadata,
                          spec=str(replace(spec, adapters=(*spec.adapters, str(path)))))
-    if not (path / "config.json").is_file():
-        raise InvalidModelError(f"{path} is not a model directory (no config.json or adapter_config.json)")
-    if "model_type" not in _read_json(path / "config.json"):
-        raise InvalidModelError(f"{path}/config.json has no model_type")
+    config = _read_json(source, path / "config.json")
+    if config is None:
+        raise InvalidModelError(f"{shown} is not a model directory (no config.json or adapter_config.json)")
+    if "model_type" not in config:
+        raise InvalidModelError(f"{shown}: config.json has no model_type")
+    if not isinstance(config["model_type"], str) or not config["model_type"]:
+        raise InvalidModelError(f"{shown}: config.json: model_type must be a non-empty string")
     kind = metadata.get("kind") if metadata.get("kind") in ("full", "merged") else "model"
     return ModelInfo(kind=kind, source=str(path), spec=str(path), metadata=metadata)
 
 
-def _read_json(path: Path, required: bool = True) -> dict[str, Any]:
+# What Inkstone reads from inkstone.json (shown on the Models pages, stored with the model):
+# field -> (accepted types, what to say when it is something else).
+_METADATA_FIELDS: dict[str, tuple[tuple[type, ...], str]] = {
+    "kind": ((str,), "a string"),
+    "base_model": ((str,), "a path or hub id"),
+    "data_hash": ((str,), "a string"),
+    "num_records": ((int,), "a whole number"),
+    "params": ((dict,), "an object"),
+    "metrics": ((dict,), "an object of numbers"),
+    "started_at": ((str, type(None)), "a date or null"),
+    "finished_at": ((str, type(None)), "a date or null"),
+}
+
+
+def _read_metadata(source: ModelSource, folder: Path) -> dict[str, Any]:
+    """inkstone.json ({} when absent), with the fields Inkstone reads of the types it expects."""
+    metadata = _read_json(source, folder / METADATA_FILE, stored=True) or {}
+    for key, (types, expected) in _METADATA_FIELDS.items():
+        value = metadata.get(key)
+        if key in metadata and (not isinstance(value, types) or isinstance(value, bool)):
+            raise InvalidModelError(f"{source.quoted}: {METADATA_FILE}: {key} must be {expected}, not {_json_type(value)}")
+    metrics = metadata.get("metrics") or {}
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in metrics.values()):
+        raise InvalidModelError(f"{source.quoted}: {METADATA_FILE}: metrics must be an object of numbers")
+    items = [metadata]  # it is stored as JSON: no text a database refuses (NUL, lone surrogates)
+    while items:
+        item = items.pop()
+        if isinstance(item, dict):
+            items += [*item, *item.values()]
+        elif isinstance(item, list):
+            items += item
+        elif isinstance(item, str) and ("\x00" in item or not _is_utf8(item)):
+            raise InvalidModelError(f"{source.quoted}: {METADATA_FILE} holds text that cannot be stored "
+                                    f"(a NUL character or an unpaired surrogate): {quoted(item, 40)}")
+    return metadata
+
+
+def _json_type(value: Any) -> str:
+    names = {dict: "an object", list: "a list", str: "a string", bool: "true/false", type(None): "null"}
+    return names.get(type(value), "a number")
+
+
+def _read_json(source: ModelSource, path: Path, *, stored: bool = False) -> dict[str, Any] | None:
+    """A small JSON object file in a model folder; None if there is none.
+
+    Opened without blocking and checked to be a regular file of at most MAX_JSON_BYTES first,
+    so that a pipe, a device or a multi-GB file named config.json neither hangs nor fills memory.
+    A file that is `stored` (in a JSON database column) may not hold NaN or Infinity."""
+    shown, name = source.quoted, path.name
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except FileNotFoundError:
-        if required:
-            raise ModelNotFoundError(f"missing {path}") from None
-        return {}
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidModelError(f"{path} is not valid JSON: {_one_line(exc)}") from None
+        return None
+    with os.fdopen(fd, "rb") as handle:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise InvalidModelError(f"{shown}: {name} is not a regular file")
+        if st.st_size > MAX_JSON_BYTES:
+            raise InvalidModelError(f"{shown}: {name} is {st.st_size} bytes; more than {MAX_JSON_BYTES} is not a model's {name}")
+        raw = handle.read(MAX_JSON_BYTES + 1)
+    try:
+        data = json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant if stored else None)
+    except UnicodeDecodeError as exc:
+        raise InvalidModelError(f"{shown}: {name} is not UTF-8 text (byte {exc.start})") from None
+    except json.JSONDecodeError as exc:
+        raise InvalidModelError(f"{shown}: {name} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
+    except RecursionError:
+        raise InvalidModelError(f"{shown}: {name} is nested too deeply") from None
+    except ValueError as exc:  # a number with thousands of digits, NaN
+        raise InvalidModelError(f"{shown}: {name} is not valid JSON: {_one_line(exc)}") from None
     if not isinstance(data, dict):
-        raise InvalidModelError(f"{path} is not a JSON object")
+        raise InvalidModelError(f"{shown}: {name} is not a JSON object")
     return data
+
+
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not allowed")
 
 
 # --------------------------------------------------------------------------- loading
@@ -508,14 +702,21 @@ def load_model(spec: ModelSpec | str = "default", cache_dir: Path | None = None)
 
 
 def _model_name(spec: ModelSpec, model_dir: Path) -> str:
-    if spec.source == "default":
+    source = classify_source(spec.source)
+    if source.kind == "default":
         return DEFAULT_MODEL_NAME
-    return Path(spec.source).name if _looks_like_path(spec.source) else spec.source
+    return source.path.name if source.kind == "path" else source.text
+
+
+def _adapter_dir(path: str | Path) -> tuple[ModelSource, Path]:
+    """A LoRA adapter is always a local folder (a bare name is one in the working folder)."""
+    source = classify_source(str(path), local=True)
+    return source, source.resolved()
 
 
 def adapter_name(path: str | Path) -> str:
     """A stable peft adapter name for an adapter directory."""
-    resolved = str(Path(path).expanduser().resolve())
+    resolved = str(_adapter_dir(path)[1])
     return "a_" + hashlib.sha1(resolved.encode()).hexdigest()[:12]
 
 
@@ -531,9 +732,9 @@ def attach_adapters(base: LoadedModel, adapters: tuple[str, ...]) -> LoadedModel
     names = []
     with base.lock:
         for path in adapters:
-            adir = Path(path).expanduser()
+            source, adir = _adapter_dir(path)
             if not (adir / "adapter_config.json").is_file():
-                raise ModelNotFoundError(f"LoRA adapter not found: {adir} (no adapter_config.json)")
+                raise ModelNotFoundError(f"LoRA adapter not found: {source.quoted} (no adapter_config.json)")
             name = adapter_name(adir)
             try:
                 if not hasattr(base.model, "peft_config"):
@@ -541,7 +742,7 @@ def attach_adapters(base: LoadedModel, adapters: tuple[str, ...]) -> LoadedModel
                 elif name not in base.model.peft_config:
                     base.model.load_adapter(adir, adapter_name=name)
             except Exception as exc:
-                raise InvalidModelError(f"cannot load adapter {adir}: {_one_line(exc)}") from None
+                raise InvalidModelError(f"cannot load adapter {source.quoted}: {_one_line(exc)}") from None
             base.model.eval()
             names.append(name)
     return replace(

@@ -6,18 +6,18 @@ from rest_framework.response import Response
 
 from accounts.permissions import check_object
 from catalog import services
-from catalog.models import ModelVersion
+from catalog.models import DESCRIPTION_MAX_LENGTH, NAME_MAX_LENGTH, SOURCE_MAX_LENGTH, ModelVersion
 from catalog.selectors import model_list
 
 
 class ModelInput(serializers.Serializer):
-    name = serializers.CharField(max_length=100, help_text="Letters, digits, dots, dashes, underscores; fixed once created.")
-    source = serializers.CharField(max_length=500, help_text="Model or LoRA adapter directory, .gguf file, or cached hub id.")
-    description = serializers.CharField(required=False, allow_blank=True, default="")
+    name = serializers.CharField(max_length=NAME_MAX_LENGTH, help_text="Letters, digits, dots, dashes, underscores; fixed once created.")
+    source = serializers.CharField(max_length=SOURCE_MAX_LENGTH, help_text="Model or LoRA adapter directory, .gguf file, or cached hub id.")
+    description = serializers.CharField(required=False, allow_blank=True, default="", max_length=DESCRIPTION_MAX_LENGTH)
 
 
 class ModelPatch(serializers.Serializer):
-    description = serializers.CharField(allow_blank=True)
+    description = serializers.CharField(allow_blank=True, max_length=DESCRIPTION_MAX_LENGTH)
 
 
 class ModelOutput(serializers.ModelSerializer):

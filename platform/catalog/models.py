@@ -4,6 +4,11 @@ from django.db import models
 from django.urls import reverse
 
 MODEL_NAME_RE = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+# Longest values the form and the API accept (the stored source and spec may be longer: they
+# are the real paths, links followed).
+NAME_MAX_LENGTH = 100
+SOURCE_MAX_LENGTH = 1000
+DESCRIPTION_MAX_LENGTH = 4000
 
 
 class ModelVersion(models.Model):
@@ -21,14 +26,14 @@ class ModelVersion(models.Model):
 
     workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="model_versions")
     name = models.CharField(
-        max_length=100, validators=[RegexValidator(MODEL_NAME_RE, "Letters, digits, dots, dashes and underscores only.")],
+        max_length=NAME_MAX_LENGTH, validators=[RegexValidator(MODEL_NAME_RE, "Letters, digits, dots, dashes and underscores only.")],
         help_text="How writers and the API pick it, e.g. saltbeard-lora. Cannot be changed later.",
     )
     kind = models.CharField(max_length=10, choices=Kind.choices)
-    source = models.TextField(help_text="The path or hub id it was registered from.")
+    source = models.TextField(max_length=SOURCE_MAX_LENGTH, help_text="The path or hub id it was registered from.")
     spec = models.TextField(help_text="What the workers load (generation.models.ModelSpec).")
     base = models.TextField(blank=True, help_text="For an adapter: the base model it loads over.")
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, max_length=DESCRIPTION_MAX_LENGTH)
     metadata = models.JSONField(default=dict, blank=True, help_text="inkstone.json of a fine-tune: data, params, metrics.")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)

@@ -11,13 +11,13 @@ from django.db import IntegrityError, transaction
 
 from catalog.models import MODEL_NAME_RE, ModelVersion
 from core.errors import FieldErrors
-from generation.errors import GenerationError
+from generation.errors import GenerationError, InvalidModelError
 from generation.models import (
     DEFAULT_CACHE_NAME,
     DEFAULT_MODEL_NAME,
+    ModelSource,
     default_models_dir,
     describe_model,
-    local_path,
 )
 
 DEFAULT_KEY = "default"
@@ -74,19 +74,12 @@ def model_register(*, workspace, user, name: str, source: str, description: str 
         errors["name"] = "“default” is the bundled model's name; choose another."
     elif ModelVersion.objects.filter(workspace=workspace, name=name).exists():
         errors["name"] = f"This workspace already has a model named “{name}”."
-    outside = _outside_model_roots(source)
-    if outside:
-        errors["source"] = outside
-    else:
-        try:
-            info = describe_model(source)
-            outside = _outside_model_roots(info.base)
-            if outside:
-                errors["source"] = f"Its base model: {outside}"
-            elif info.kind == "default":
-                errors["source"] = "The bundled default model is always available; register another model."
-        except GenerationError as exc:
-            errors["source"] = str(exc)
+    try:
+        info = describe_model(source, check_path=_in_model_roots(model_roots()))
+        if info.kind == "default":
+            errors["source"] = "The bundled default model is always available; register another model."
+    except GenerationError as exc:
+        errors["source"] = str(exc)
     if errors:
         raise ModelValidationError(errors)
     try:
@@ -100,17 +93,51 @@ def model_register(*, workspace, user, name: str, source: str, description: str 
         raise ModelValidationError({"name": f"This workspace already has a model named “{name}”."}) from None
 
 
-def _outside_model_roots(source: str) -> str:
-    """Admins may add files only from INKSTONE_MODEL_ROOTS (checked before anything is read,
-    so that the page cannot be used to probe the server's disk). Hub ids come from the local cache."""
-    path = local_path(source)
-    if path is None:
-        return ""
-    roots: list[Path] = settings.INKSTONE_MODEL_ROOTS
-    if any(path.is_relative_to(root) for root in roots):
-        return ""
-    return (f"{path} is outside the folders models may be added from ({', '.join(map(str, roots))}); "
-            "ask whoever runs Inkstone to put it there or to extend INKSTONE_MODEL_ROOTS.")
+@dataclass(frozen=True)
+class ModelRoot:
+    """A folder of INKSTONE_MODEL_ROOTS."""
+
+    shown: str  # as the operator wrote it; relative to the data folder for one inside it
+    typed: Path  # absolute, `..` collapsed: compared with a path as the admin typed it
+    real: Path  # links followed: compared with the real path
+
+
+def model_roots() -> list[ModelRoot]:
+    """The folders admins may add models from; one that cannot be resolved holds no models."""
+    data_dir = Path(os.path.normpath(settings.DATA_DIR))
+    roots = []
+    for folder in settings.INKSTONE_MODEL_ROOTS:
+        try:
+            absolute = Path(folder).expanduser().absolute()
+            real = absolute.resolve()
+        except (OSError, RuntimeError):
+            continue
+        typed = Path(os.path.normpath(absolute))
+        # Messages name the default folders relative to the data folder, not where it lies.
+        shown = f"{typed.relative_to(data_dir)}/ in Inkstone's data folder" if typed.is_relative_to(data_dir) else str(folder)
+        roots.append(ModelRoot(shown, typed, real))
+    return roots
+
+
+def _in_model_roots(roots: list[ModelRoot]):
+    """describe_model's check_path: admins may add files only from INKSTONE_MODEL_ROOTS.
+
+    Checked on the path as typed before anything is read, so that the page cannot be used to
+    probe the server's disk; then on the real path, so that a link cannot lead out."""
+    allowed = ", ".join(root.shown for root in roots) or "none are configured"
+
+    def check(source: ModelSource) -> None:
+        typed = Path(os.path.normpath(source.path))
+        if not any(typed.is_relative_to(root.typed) or typed.is_relative_to(root.real) for root in roots):
+            raise InvalidModelError(
+                f"{source.quoted} is outside the folders models may be added from ({allowed}); "
+                "ask whoever runs Inkstone to put it there or to extend INKSTONE_MODEL_ROOTS.")
+        if not any(source.resolved().is_relative_to(root.real) for root in roots):
+            raise InvalidModelError(
+                f"{source.quoted} leads out of the folders models may be added from ({allowed}) through a "
+                "symbolic link; ask whoever runs Inkstone to put the files there.")
+
+    return check
 
 
 @dataclass(frozen=True)
@@ -121,33 +148,55 @@ class FoundModel:
     metrics: dict
 
 
-MAX_ENTRIES_PER_FOLDER = 500
+@dataclass(frozen=True)
+class DiskScan:
+    models: list[FoundModel]
+    looked_at: int  # folder entries
+    complete: bool  # False: stopped at MAX_SCANNED_ENTRIES entries or MAX_FOUND models
 
 
-def models_on_disk(workspace, depth: int = 2) -> list[FoundModel]:
+MAX_SCANNED_ENTRIES = 2000  # folder entries looked at per scan (the Models page scans on each visit)
+MAX_FOUND = 100
+
+
+def models_on_disk(workspace, depth: int = 2) -> DiskScan:
     """Loadable models under INKSTONE_MODEL_ROOTS (down to `depth` folders, not following
     links) that this workspace has not added yet, such as the output of `python -m generation
     finetune --output var/adapters/NAME`. Checkpoint folders and a model's own subfolders are
-    not offered; anything unreadable is skipped."""
+    not offered; anything unreadable or not a model (a corrupt GGUF) is skipped. At most
+    MAX_SCANNED_ENTRIES entries are looked at, so a folder of thousands of files stays quick."""
     added = set(ModelVersion.objects.filter(workspace=workspace).values_list("source", flat=True))
     added.add(str((default_models_dir() / DEFAULT_CACHE_NAME).resolve()))  # the bundled model's cache
+    roots = model_roots()
+    check = _in_model_roots(roots)
     found: dict[str, FoundModel] = {}
+    budget, complete = MAX_SCANNED_ENTRIES, True
 
     def offer(path: Path) -> None:
-        info = describe_model(str(path))
-        if info.source in added or _outside_model_roots(info.source) or _outside_model_roots(info.base):
+        try:
+            info = describe_model(str(path), check_path=check)
+        except GenerationError:
+            return
+        if info.source in added:
             return
         name = re.sub(r"[^A-Za-z0-9._-]+", "-", path.stem if info.kind == "gguf" else path.name)
         name = re.sub(r"^[^A-Za-z0-9]+", "", name).rstrip("-.") or "model"
         found.setdefault(info.source, FoundModel(name, info.source, info.kind, info.metadata.get("metrics") or {}))
 
     def visit(folder: Path, levels: int) -> None:
+        nonlocal budget, complete
         try:
             with os.scandir(folder) as entries:
-                children = sorted(islice(entries, MAX_ENTRIES_PER_FOLDER), key=lambda e: e.name)
+                children = list(islice(entries, budget + 1))
         except OSError:
             return
-        for entry in children:
+        if len(children) > budget:
+            complete, children = False, children[:budget]
+        budget -= len(children)
+        for entry in sorted(children, key=lambda e: e.name):
+            if len(found) >= MAX_FOUND:
+                complete = False
+                return
             try:
                 path = Path(entry.path)
                 if entry.is_file(follow_symlinks=False) and entry.name.lower().endswith(".gguf"):
@@ -156,14 +205,16 @@ def models_on_disk(workspace, depth: int = 2) -> list[FoundModel]:
                     continue
                 elif (path / "adapter_config.json").is_file() or (path / "config.json").is_file():
                     offer(path)
-                elif levels > 1:
+                elif levels > 1 and budget > 0:
                     visit(path, levels - 1)
-            except Exception:  # unreadable or not a model after all: not offered
+                elif levels > 1:
+                    complete = False
+            except OSError:  # unreadable: not offered
                 continue
 
-    for root in settings.INKSTONE_MODEL_ROOTS:
-        visit(root, depth)
-    return list(found.values())
+    for root in roots:
+        visit(root.real, depth)
+    return DiskScan(list(found.values()), MAX_SCANNED_ENTRIES - budget, complete)
 
 
 def styles_using(version: ModelVersion) -> list[str]:

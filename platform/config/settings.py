@@ -224,9 +224,10 @@ MEDIA_ROOT = DATA_DIR / "uploads"
 INKSTONE_UPLOAD_MAX_BYTES = int(os.environ.get("INKSTONE_UPLOAD_MAX_BYTES", 50 * 1024 * 1024))
 INKSTONE_UPLOAD_ASYNC_BYTES = int(os.environ.get("INKSTONE_UPLOAD_ASYNC_BYTES", 2 * 1024 * 1024))
 INKSTONE_DEFAULT_MODEL = os.environ.get("INKSTONE_DEFAULT_MODEL", "default")
-# Folders (os.pathsep-separated) that workspace admins may add models from on the Models page.
+# Folders (os.pathsep-separated) that workspace admins may add models from on the Models page,
+# kept as configured: the catalog resolves them, and names them that way in its messages.
 INKSTONE_MODEL_ROOTS = [
-    Path(p).expanduser().resolve()
+    Path(p)
     for p in (os.environ.get("INKSTONE_MODEL_ROOTS") or os.pathsep.join([str(DATA_DIR / "models"), str(DATA_DIR / "adapters")])).split(os.pathsep)
     if p
 ]

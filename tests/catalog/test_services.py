@@ -24,9 +24,9 @@ def test_a_registered_adapter_records_its_base_and_training_metadata(lora_versio
     ("default", "{model}", "name", "bundled model"),
     ("saltbeard-lora", "{model}", "name", "already has a model named"),
     ("ok-name", "{model}/missing", "source", "model not found: "),
-    ("ok-name", "/etc", "source", "/etc is outside the folders models may be added from"),
+    ("ok-name", "/etc", "source", "'/etc' is outside the folders models may be added from"),
     ("ok-name", "/etc/no-such-file", "source", "is outside the folders"),  # no probing of the disk
-    ("ok-name", "~/../../etc", "source", "/etc is outside the folders"),
+    ("ok-name", "~/../../etc", "source", "'~/../../etc' is outside the folders"),
     ("ok-name", "default", "source", "always available"),
 ])
 def test_bad_registrations_say_which_field_and_store_nothing(workspace, admin, lora_version, tiny_model_dir,
@@ -61,5 +61,5 @@ def test_an_adapter_over_a_base_outside_the_model_folders_is_refused(workspace, 
     adapter.mkdir()
     (adapter / "adapter_config.json").write_text(json.dumps({"base_model_name_or_path": str(tiny_model_dir)}))
     model_roots[:] = [tmp_path.resolve()]
-    with pytest.raises(ModelValidationError, match="Its base model: .* is outside the folders"):
+    with pytest.raises(ModelValidationError, match="its base model cannot be used: .* is outside the folders"):
         model_register(workspace=workspace, user=admin, name="sneaky", source=str(adapter))

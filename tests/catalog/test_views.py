@@ -6,6 +6,7 @@ from rest_framework.test import APIClient
 
 from catalog.models import ModelVersion
 from catalog.services import model_register
+from tests.generation.gguf_files import header, write_gguf
 
 
 def api(user):
@@ -118,7 +119,9 @@ def test_fine_tunes_on_disk_are_offered_to_admins(client, admin, writer, tiny_lo
     shutil.copytree(tiny_lora_dir, adapter / "checkpoint-2")  # a fine-tune's checkpoint: not offered
     shutil.copytree(tiny_lora_dir, root / "adapters" / "still-training" / "checkpoint-4")  # nor while training
     (root / "adapters" / "linked").symlink_to(tiny_model_dir)  # links are not followed out of the roots
-    (root / "voice.gguf").write_bytes(b"GGUF" + bytes(60))
+    write_gguf(root / "voice.gguf")
+    (root / "broken.gguf").write_bytes(header(tensors=291, kvs=3))  # a corrupt GGUF: not offered
+    (root / "cut.gguf").write_bytes(write_gguf(tmp_path / "whole.gguf").read_bytes()[:200])
     model_roots[:] = [root]
 
     client.force_login(admin)
@@ -126,6 +129,7 @@ def test_fine_tunes_on_disk_are_offered_to_admins(client, admin, writer, tiny_lo
     assert "Found on disk, not added yet" in page and "saltbeard v2" in page and "2.500" in page
     assert "tiny-base" in page and "notes" not in page and "over-an-outside-base" not in page
     assert "checkpoint-" not in page and "linked" not in page
+    assert "broken" not in page and "cut.gguf" not in page and "on-disk-incomplete" not in page
     assert f"{root}/voice.gguf</code></td><td>gguf</td>" in page
     form = client.get(reverse("catalog:model_create"), {"name": "saltbeard-v2", "source": str(adapter)}).text
     assert 'value="saltbeard-v2"' in form
@@ -134,3 +138,18 @@ def test_fine_tunes_on_disk_are_offered_to_admins(client, admin, writer, tiny_lo
     assert "saltbeard v2</code>" not in page and "tiny-base" in page  # added ones leave the list
     client.force_login(writer)
     assert "Found on disk" not in client.get(reverse("catalog:model_list")).text  # admins only
+
+
+def test_a_folder_of_thousands_of_entries_is_scanned_only_so_far(client, admin, tmp_path, model_roots):
+    import time
+
+    root = (tmp_path / "models").resolve()
+    root.mkdir()
+    for i in range(3000):
+        (root / f"notes-{i:04}.txt").touch()
+    model_roots[:] = [root]
+    client.force_login(admin)
+    started = time.perf_counter()
+    page = client.get(reverse("catalog:model_list")).text
+    assert time.perf_counter() - started < 10
+    assert "Stopped looking after 2000 entries in the model folders: add any other model by its path." in page
