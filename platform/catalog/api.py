@@ -8,15 +8,16 @@ from accounts.permissions import check_object
 from catalog import services
 from catalog.models import DESCRIPTION_MAX_LENGTH, NAME_MAX_LENGTH, SOURCE_MAX_LENGTH, ModelVersion
 from catalog.selectors import model_list
+from core.api import InputSerializer, query_choice
 
 
-class ModelInput(serializers.Serializer):
+class ModelInput(InputSerializer):
     name = serializers.CharField(max_length=NAME_MAX_LENGTH, help_text="Letters, digits, dots, dashes, underscores; fixed once created.")
     source = serializers.CharField(max_length=SOURCE_MAX_LENGTH, help_text="Model or LoRA adapter directory, .gguf file, or cached hub id.")
     description = serializers.CharField(required=False, allow_blank=True, default="", max_length=DESCRIPTION_MAX_LENGTH)
 
 
-class ModelPatch(serializers.Serializer):
+class ModelPatch(InputSerializer):
     description = serializers.CharField(allow_blank=True, max_length=DESCRIPTION_MAX_LENGTH)
 
 
@@ -37,8 +38,9 @@ class ModelListApi(ListAPIView):
     serializer_class = ModelOutput
 
     def get_queryset(self):
-        params = self.request.query_params
-        return model_list(workspace=self.request.membership.workspace, search=params.get("search", ""), kind=params.get("kind", ""))
+        kind = query_choice(self.request, "kind", ModelVersion.Kind.values)
+        return model_list(workspace=self.request.membership.workspace,
+                          search=self.request.query_params.get("search", ""), kind=kind)
 
     @extend_schema(parameters=[
         OpenApiParameter("search", str, description="Name, description or source contains."),
