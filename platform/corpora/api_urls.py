@@ -7,6 +7,7 @@ from corpora import api
 urlpatterns = [
     path("datasets/", api.DatasetListApi.as_view(), name="api-dataset-list"),
     path("datasets/<int:pk>/", api.DatasetDetailApi.as_view(), name="api-dataset-detail"),
+    path("datasets/uploads/<int:pk>/", api.DatasetUploadApi.as_view(), name="api-dataset-upload"),
     path("datasets/<int:pk>/records/", api.DatasetRecordsApi.as_view(), name="api-dataset-records"),
     path("datasets/<int:pk>/export/", api.DatasetExportApi.as_view(), name="api-dataset-export"),
     path("datasets/<int:pk>/files/", api.DatasetFilesApi.as_view(), name="api-dataset-files"),

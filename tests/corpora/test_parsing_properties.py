@@ -4,15 +4,12 @@ Problem, every Problem says where and why, and every record can be stored.
 Deterministic (derandomize) and bounded, so CI runs the same examples every time in seconds.
 """
 
-import csv
 import io
-import json
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from corpora.parsing import (
-    BOM,
     DELIMITERS,
     CsvHeader,
     ParsedRecord,
@@ -21,21 +18,20 @@ from corpora.parsing import (
     parse_file,
     read_csv_header,
 )
-
-FUZZ = settings(
-    derandomize=True, database=None, deadline=None, max_examples=150,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+from tests.corpora.strategies import (
+    cells,
+    csv_files,
+    documents,
+    fuzz_settings,
+    json_line,
+    jsonl_files,
+    record_objects,
+    storable,
+    text_files,
 )
+
+FUZZ = fuzz_settings(max_examples=500)
 NAMES = ["data.jsonl", "data.json", "data.csv", "data.tsv", "notes.txt", "post.md"]
-HUGE = "__huge_number__"
-
-
-def storable(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return "\x00" not in text
 
 
 def strings(value):
@@ -77,7 +73,6 @@ options_strategy = st.builds(
     csv_delimiter=st.sampled_from(list(DELIMITERS)),
     csv_text_column=st.sampled_from(["", "text", "body"]),
 )
-newlines = st.sampled_from([b"\n", b"\r\n", b"\r"])
 
 
 @FUZZ
@@ -100,107 +95,51 @@ def test_near_miss_fragments_give_only_records_and_problems(name, content, optio
     parse(name, content, options)
 
 
-# --------------------------------------------------------------------------- JSONL
-
-
-json_scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True, allow_infinity=True),
-    st.text(st.characters(codec=None), max_size=12), st.sampled_from(["", " ", "\x00", "\ud800", "ok", HUGE]),
-)
-json_values = st.recursive(
-    json_scalars,
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
-    max_leaves=8,
-)
-message = st.fixed_dictionaries(
-    {}, optional={"role": st.sampled_from(["user", "assistant", "system", "pirate", "\x00"]) | json_values,
-                  "content": json_values},
-)
-record_objects = st.one_of(
-    st.fixed_dictionaries({}, optional={"prompt": json_values, "completion": json_values, "split": json_values}),
-    st.fixed_dictionaries({"messages": st.lists(message, max_size=3) | json_values}),
-    st.fixed_dictionaries({"text": json_values}, optional={"split": st.sampled_from(["train", "test", ""])}),
-    json_values,
-)
-
-
-def json_line(obj, ensure_ascii: bool) -> bytes:
-    text = json.dumps(obj, ensure_ascii=ensure_ascii).replace(f'"{HUGE}"', "-" + "9" * 4400)
-    return text.encode("utf-8", "surrogatepass")  # a raw surrogate makes invalid UTF-8: fine
-
-
 @FUZZ
-@given(
-    objects=st.lists(record_objects, min_size=1, max_size=6),
-    ensure_ascii=st.booleans(), newline=newlines, bom=st.booleans(),
-)
-def test_jsonl_objects_with_random_fields_give_only_records_and_problems(objects, ensure_ascii, newline, bom):
-    content = (BOM if bom else b"") + newline.join(json_line(o, ensure_ascii) for o in objects)
+@given(content=jsonl_files())
+def test_jsonl_objects_with_random_fields_give_one_verdict_per_line(content):
     items = parse("data.jsonl", content, ParseOptions())
-    assert len(items) == len(objects)  # one verdict per line, in order
-    assert [i.line for i in items] == list(range(1, len(objects) + 1))
-
-
-# --------------------------------------------------------------------------- CSV
-
-
-cells = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=10) | st.sampled_from(
-    ['"', '""', ",", ";", "\t", "|", "\n", "\r\n", "\r", "\x00", " ", "ok"]
-)
+    lines = len(content.splitlines())
+    assert [i.line for i in items] == list(range(1, lines + 1))
 
 
 @FUZZ
 @given(
-    header=st.lists(st.sampled_from(["prompt", "completion", "text", "Prompt", "notes", "a,b", ""]),
-                    min_size=1, max_size=4),
-    rows=st.lists(st.lists(cells, min_size=0, max_size=5), max_size=5),
-    delimiter=st.sampled_from(list(DELIMITERS)),
-    parse_delimiter=st.sampled_from(list(DELIMITERS)),
-    quoting=st.sampled_from([csv.QUOTE_MINIMAL, csv.QUOTE_ALL, csv.QUOTE_NONNUMERIC, csv.QUOTE_NONE]),
-    newline=st.sampled_from(["\n", "\r\n", "\r"]),
-    cut=st.integers(min_value=0, max_value=3),
+    data=st.data(), delimiter=st.sampled_from(list(DELIMITERS)),
     mapping=st.sampled_from([{}, {"csv_text_column": "notes"}, {"csv_prompt_column": "prompt", "csv_completion_column": "text"}]),
 )
-def test_csv_with_random_quoting_and_delimiters_gives_only_records_and_problems(
-    header, rows, delimiter, parse_delimiter, quoting, newline, cut, mapping
-):
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=delimiter, quoting=quoting, lineterminator=newline, escapechar="\\")
-    try:
-        writer.writerow(header)
-        writer.writerows(rows)
-    except csv.Error:  # QUOTE_NONE cannot write some cells: that is the writer, not us
-        return
-    content = out.getvalue().encode()
-    content = content[: len(content) - cut]  # sometimes a cut-off last row or an open quote
+def test_csv_with_random_quoting_and_delimiters_gives_only_records_and_problems(data, delimiter, mapping):
+    content = data.draw(csv_files(delimiter=delimiter))
+    parse_delimiter = data.draw(st.sampled_from([delimiter] * 3 + list(DELIMITERS)))  # mostly the right one
     parse("data.csv", content, ParseOptions(csv_delimiter=parse_delimiter, **mapping))
-    header_preview = read_csv_header("data.csv", content[:200])
-    assert isinstance(header_preview, CsvHeader)
-    assert header_preview.problem is None or header_preview.problem.reason
 
 
 @FUZZ
-@given(head=st.binary(max_size=200) | cells.map(str.encode), delimiter=st.sampled_from([None, *DELIMITERS]))
+@given(head=st.binary(max_size=200) | cells.map(str.encode) | csv_files(), delimiter=st.sampled_from([None, *DELIMITERS]))
 def test_csv_header_preview_never_raises(head, delimiter):
     header = read_csv_header("data.csv", head, delimiter)
     assert isinstance(header, CsvHeader) and header.delimiter in DELIMITERS
     assert header.problem is None or (header.problem.reason and storable(header.problem.reason))
 
 
-# --------------------------------------------------------------------------- text
+@FUZZ
+@given(docs=documents, separator=st.sampled_from(["", "---", "***"]), name=st.sampled_from(["notes.txt", "post.md"]),
+       newline=st.sampled_from(["\n", "\r\n", "\r"]))
+def test_text_with_separators_gives_only_records_and_problems(docs, separator, name, newline):
+    content = (newline + (separator or "---") + newline).join(docs).encode()
+    items = parse(name, content, ParseOptions(text_separator=separator))
+    plain = [d for d in docs if d.strip() and d.strip() != "***" and not set(d) & set("\x00-\r\n")]
+    if separator and docs and plain == docs:  # each document comes back, stripped
+        assert [i.data["text"] for i in items] == [d.strip() for d in docs]
 
 
 @FUZZ
-@given(
-    documents=st.lists(st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=30)
-                       | st.sampled_from(["", " ", "---", "a\x00b", "\r", "line\n---\nline"]), max_size=5),
-    separator=st.sampled_from(["", "---", "***"]),
-    newline=st.sampled_from(["\n", "\r\n", "\r"]),
-    name=st.sampled_from(["notes.txt", "post.md"]),
-)
-def test_text_with_separators_gives_only_records_and_problems(documents, separator, newline, name):
-    content = (newline + (separator or "---") + newline).join(documents).encode()
-    items = parse(name, content, ParseOptions(text_separator=separator))
-    plain = [d for d in documents if d.strip() and d.strip() != "***" and not set(d) & set("\x00-\r\n")]
-    if separator and documents and plain == documents:  # each document comes back, stripped
-        assert [i.data["text"] for i in items] == [d.strip() for d in documents]
+@given(content=text_files(separator="***"))
+def test_text_files_with_another_separator_give_only_records_and_problems(content):
+    parse("notes.md", content, ParseOptions(text_separator="***"))
+
+
+@FUZZ
+@given(obj=record_objects)
+def test_each_json_value_alone_is_a_record_or_one_problem(obj):
+    assert len(parse("one.jsonl", json_line(obj), ParseOptions())) == 1
