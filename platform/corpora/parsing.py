@@ -241,26 +241,22 @@ def _json_loads(text: str):
     obj = json.loads(text, parse_int=parse_int)
     if not long_numbers or isinstance(obj, _LongNumber):
         return obj, None
-    path, number = _find(obj, _LongNumber)
+    path, number = next((p, v) for p, v in _leaves(obj) if isinstance(v, _LongNumber))
     return obj, (f"field '{path}' holds a number with {number.digits} digits; at most "
                  f"{sys.get_int_max_str_digits()} can be read")
 
 
-def _find(value, wanted: type, path: str = "") -> tuple[str, object] | None:
-    """The path ('meta.ids[1]') and value of the first `wanted` inside a decoded JSON value."""
-    if isinstance(value, wanted):
-        return path, value
+def _leaves(value, path: str = "") -> Iterator[tuple[str, object]]:
+    """(path, value) of each scalar in a decoded JSON value, in order; paths read 'messages[0].content'.
+    Recursion is bounded: json_depth_exceeds refused anything deeper than max_depth."""
     if isinstance(value, dict):
-        items = ((f"{path}.{key}" if path else str(key), v) for key, v in value.items())
+        for key, sub in value.items():
+            yield from _leaves(sub, f"{path}.{key}" if path else str(key))
     elif isinstance(value, list):
-        items = ((f"{path}[{i}]", v) for i, v in enumerate(value))
+        for i, sub in enumerate(value):
+            yield from _leaves(sub, f"{path}[{i}]")
     else:
-        return None
-    for sub_path, sub in items:
-        found = _find(sub, wanted, sub_path)
-        if found is not None:
-            return found
-    return None
+        yield path, value
 
 
 def _type_name(value) -> str:
@@ -603,18 +599,13 @@ def _foreign_encoding_reason(encoding: str) -> str:
     return f"the file is {encoding} text, not UTF-8; save it as UTF-8 (“UTF-8” in the editor's Save As dialog)"
 
 
-def _unstorable_field(data, path: str = "") -> str | None:
+def _unstorable_field(data: dict) -> str | None:
     """"field 'messages[0].content' holds …" for the first string of a record that cannot be stored."""
-    if isinstance(data, str):
-        reason = unstorable_reason(data)
-        return f"field '{path}' {reason}" if reason else None
-    if isinstance(data, dict):
-        items = ((f"{path}.{k}" if path else k, v) for k, v in data.items())
-    elif isinstance(data, list):
-        items = ((f"{path}[{i}]", v) for i, v in enumerate(data))
-    else:
-        return None
-    return next(filter(None, (_unstorable_field(v, p) for p, v in items)), None)
+    for path, value in _leaves(data):
+        reason = unstorable_reason(value) if isinstance(value, str) else None
+        if reason:
+            return f"field '{path}' {reason}"
+    return None
 
 
 def parse_file(name: str, stream, options: ParseOptions, progress: Progress | None = None):

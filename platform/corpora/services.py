@@ -151,7 +151,8 @@ def dataset_create_from_upload(
     except IntegrityError:  # a concurrent request took the name between the check and here
         raise ValidationError({"name": [f"A dataset named “{name}” already exists in this workspace."]}) from None
     return _version_from_upload(
-        dataset=dataset, base=None, user=user, files=files, options=options, background=background
+        dataset=dataset, base=None, user=user, files=files, options=options, background=background,
+        creates_dataset=True,
     )
 
 
@@ -164,7 +165,8 @@ def dataset_add_files(
     _check_files(files)
     base = dataset.versions.filter(status=DatasetVersion.Status.READY).order_by("-number").first()
     return _version_from_upload(
-        dataset=dataset, base=base, user=user, files=files, options=options, background=background
+        dataset=dataset, base=base, user=user, files=files, options=options, background=background,
+        creates_dataset=False,
     )
 
 
@@ -229,7 +231,9 @@ def _remove_sources(sources: list[dict]) -> None:
     transaction.on_commit(lambda: [shutil.rmtree(folder, ignore_errors=True) for folder in folders])
 
 
-def _version_from_upload(*, dataset, base, user, files, options: UploadOptions, background=None) -> DatasetVersion:
+def _version_from_upload(
+    *, dataset, base, user, files, options: UploadOptions, background: bool | None, creates_dataset: bool,
+) -> DatasetVersion:
     total = sum(f.size for f in files)
     note = "Upload of " + ", ".join(f.name for f in files)
     if base is not None:
@@ -242,7 +246,7 @@ def _version_from_upload(*, dataset, base, user, files, options: UploadOptions, 
         try:
             upload = Upload.objects.create(
                 workspace=dataset.workspace, created_by=user, dataset=dataset, version=version,
-                dataset_name=dataset.name, new_dataset=base is None and version.number == 1,
+                dataset_name=dataset.name, new_dataset=creates_dataset,
                 file_names=[f.name for f in files], progress_total=total, sources=sources,
                 options=options.as_dict(),
             )
@@ -256,13 +260,21 @@ def _version_from_upload(*, dataset, base, user, files, options: UploadOptions, 
     problems, total_problems = _ingest(
         version=version, base=base, sources=[(f.name, f) for f in files], options=options
     )
-    count = version.records.count()
-    if (total_problems and not options.keep_valid_rows) or count == 0:
-        if count == 0 and not total_problems:
-            problems, total_problems = [Problem(files[0].name, None, "no records found")], 1
-        raise UploadRejected(problems, total_problems)
+    rejection = _rejection(version, problems, total_problems, options, [f.name for f in files])
+    if rejection:
+        raise UploadRejected(*rejection)
     _finish(version, problems, total_problems)
     return version
+
+
+def _rejection(version, problems, total_problems: int, options: UploadOptions, names) -> tuple | None:
+    """(problems, total) when the upload must store nothing: it has a problem and the uploader
+    did not ask to keep only the valid rows, or it has no records at all. None to store it."""
+    if total_problems and not options.keep_valid_rows:
+        return problems, total_problems
+    if not version.records.exists():
+        return (problems, total_problems) if total_problems else ([Problem(", ".join(names), None, "no records found")], 1)
+    return None
 
 
 def _enqueue_parse(upload_pk: int) -> None:
@@ -391,11 +403,11 @@ def upload_parse(*, upload_id: int) -> str:
     if upload.status != Upload.Status.PROCESSING:
         return upload.status
     version, options = upload.version, UploadOptions(**upload.options)
-    everything = ", ".join(upload.file_names)
+    all_files = ", ".join(upload.file_names)
     if version is None:  # deleted under us (dataset_delete rejects its uploads; belt and braces)
         with transaction.atomic():
             _upload_conclude(upload, Upload.Status.REJECTED, [
-                Problem(everything, None, "the dataset was deleted before this upload was read")
+                Problem(all_files, None, "the dataset was deleted before this upload was read")
             ], 1)
         return upload.status
     version.records.all().delete()  # a previous, interrupted attempt
@@ -413,11 +425,11 @@ def upload_parse(*, upload_id: int) -> str:
             on_progress=on_progress,
         )
     except OSError as exc:
-        problems, total_problems = [Problem(everything, None, f"could not read the uploaded file: {exc}")], 1
+        problems, total_problems = [Problem(all_files, None, f"could not read the uploaded file: {exc}")], 1
         options.keep_valid_rows = False
     except Exception as exc:  # never leave an upload "processing" for ever
         logger.exception("parsing dataset upload %s failed", upload.pk)
-        problems, total_problems = [Problem(everything, None, f"the worker failed: {exc}")], 1
+        problems, total_problems = [Problem(all_files, None, f"the worker failed: {exc}")], 1
         options.keep_valid_rows = False
     finally:
         for _, stream in streams:
@@ -426,12 +438,10 @@ def upload_parse(*, upload_id: int) -> str:
         upload = Upload.objects.select_for_update().get(pk=upload.pk)
         if upload.status != Upload.Status.PROCESSING:  # rejected meanwhile (its dataset was deleted)
             return upload.status
-        count = version.records.count()
-        if (total_problems and not options.keep_valid_rows) or count == 0:
-            if count == 0 and not total_problems:
-                problems, total_problems = [Problem(everything, None, "no records found")], 1
+        rejection = _rejection(version, problems, total_problems, options, upload.file_names)
+        if rejection:
             _discard(version, with_dataset=upload.new_dataset)
-            _upload_conclude(upload, Upload.Status.REJECTED, problems, total_problems)
+            _upload_conclude(upload, Upload.Status.REJECTED, *rejection)
         else:
             _finish(version, problems, total_problems)
             _upload_conclude(upload, Upload.Status.STORED, problems, total_problems)

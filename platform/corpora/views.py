@@ -218,8 +218,7 @@ def version_records(request, pk: int, number: int):
 
 
 def _upload_context(upload: Upload) -> dict:
-    return {"upload": upload, "Status": Upload.Status,
-            "rejection": services.rejection_message(upload.problem_total)}
+    return {"upload": upload, "rejection": services.rejection_message(upload.problem_total)}
 
 
 @login_required
