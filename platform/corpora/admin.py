@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from corpora.models import Dataset, DatasetVersion, Record
+from corpora.models import Dataset, DatasetVersion, Record, Upload
 
 
 class DatasetVersionInline(admin.TabularInline):
@@ -25,7 +25,7 @@ class DatasetVersionAdmin(admin.ModelAdmin):
     list_display = ["dataset", "number", "status", "record_count", "token_count", "created_at"]
     list_filter = ["status"]
     search_fields = ["dataset__name", "note"]
-    readonly_fields = ["progress_done", "progress_total", "stats", "error_report", "sources", "options"]
+    readonly_fields = ["stats", "error_report"]
 
 
 @admin.register(Record)
@@ -34,3 +34,12 @@ class RecordAdmin(admin.ModelAdmin):
     list_filter = ["kind", "split"]
     list_select_related = ["version__dataset"]
     raw_id_fields = ["version"]
+
+
+@admin.register(Upload)
+class UploadAdmin(admin.ModelAdmin):
+    list_display = ["dataset_name", "workspace", "status", "created_by", "created_at"]
+    list_filter = ["status", "workspace"]
+    search_fields = ["dataset_name"]
+    readonly_fields = ["progress_done", "progress_total", "error_report", "sources", "options", "file_names"]
+    raw_id_fields = ["dataset", "version"]

@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from corpora import selectors, services
-from corpora.models import Dataset, DatasetVersion, Record
+from corpora.models import Dataset, DatasetVersion, Record, Upload
 from corpora.parsing import DELIMITERS
 
 
@@ -29,14 +29,19 @@ class ProblemOutput(serializers.Serializer):
 
 class VersionOutput(serializers.ModelSerializer):
     problems = serializers.SerializerMethodField(
-        help_text="Why the version failed, or the rows skipped when only valid rows were kept."
+        help_text="The rows skipped when only valid rows were kept (or, for versions made before "
+        "uploads were tracked, why the version failed)."
+    )
+    upload = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True, default=None,
+        help_text="The upload a worker is reading into this version (GET /api/datasets/uploads/{id}/), if any.",
     )
 
     class Meta:
         model = DatasetVersion
         fields = [
             "number", "status", "note", "record_count", "token_count", "stats",
-            "progress_done", "progress_total", "problems", "created_at", "finished_at",
+            "problems", "upload", "created_at", "finished_at",
         ]
 
     @extend_schema_field(ProblemOutput(many=True))
@@ -68,6 +73,36 @@ class RecordOutput(serializers.ModelSerializer):
     class Meta:
         model = Record
         fields = ["index", "kind", "data", "split", "token_count", "source"]
+
+
+class UploadOutput(serializers.ModelSerializer):
+    """An upload a worker reads. It stays after a rejection, which leaves no dataset or version."""
+
+    dataset = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True, help_text="The dataset's id; null once it is gone (a rejected "
+        "upload that created its dataset deletes it)."
+    )
+    version = serializers.IntegerField(
+        source="version.number", read_only=True, allow_null=True, default=None,
+        help_text="The version number it fills; null once rejected.",
+    )
+    files = serializers.ListField(source="file_names", child=serializers.CharField(), read_only=True)
+    problems = serializers.SerializerMethodField(
+        help_text="Why it was rejected, or the rows skipped when only valid rows were kept."
+    )
+    problem_total = serializers.IntegerField(read_only=True, help_text="All problems; `problems` lists the first 500.")
+    url = serializers.HyperlinkedIdentityField(view_name="api-dataset-upload", help_text="Poll this.")
+
+    class Meta:
+        model = Upload
+        fields = [
+            "id", "url", "status", "dataset", "dataset_name", "new_dataset", "version", "files",
+            "progress_done", "progress_total", "problems", "problem_total", "created_at", "finished_at",
+        ]
+
+    @extend_schema_field(ProblemOutput(many=True))
+    def get_problems(self, upload):
+        return upload.problems
 
 
 class UploadRejectedOutput(serializers.Serializer):
@@ -125,7 +160,10 @@ class UploadInput(serializers.Serializer):
 
 
 UPLOAD_RESPONSES = {
-    201: DatasetOutput,
+    201: OpenApiResponse(DatasetOutput, description="Parsed in the request: the dataset, its new version ready."),
+    202: OpenApiResponse(UploadOutput, description="Over INKSTONE_UPLOAD_ASYNC_BYTES: a worker reads the "
+                         "files. Poll the upload's `url` (also in the Location header) until `status` is "
+                         "`stored` or `rejected`; a rejected upload stores nothing and lists its problems."),
     400: OpenApiResponse(UploadRejectedOutput, description="File problems (file, line, reason) "
                          "or field errors ({field: [messages]}); nothing was stored."),
     413: OpenApiResponse(description="The upload is over INKSTONE_UPLOAD_MAX_BYTES."),
@@ -133,7 +171,8 @@ UPLOAD_RESPONSES = {
 
 
 def _upload(request, input_class, store) -> Response:
-    """Validate an upload, hand it to `store(validated_data)`, answer with the dataset."""
+    """Validate an upload, hand it to `store(validated_data)`, answer with the dataset (201), or
+    with the upload a worker will read (202)."""
     too_large = _too_large_response(request)
     if too_large is not None:
         return too_large
@@ -146,15 +185,18 @@ def _upload(request, input_class, store) -> Response:
                         status=status.HTTP_400_BAD_REQUEST)
     except ValidationError as exc:
         return Response(_django_errors(exc), status=status.HTTP_400_BAD_REQUEST)
+    if version.status == DatasetVersion.Status.PROCESSING:
+        body = UploadOutput(version.upload, context={"request": request}).data
+        return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["url"]})
     return Response(DatasetOutput(version.dataset).data, status=status.HTTP_201_CREATED)
 
 
 class DatasetListApi(generics.ListAPIView):
     """Datasets of the current workspace. POST uploads files as a new dataset (admins).
 
-    Small uploads are parsed in the request (201 with a ready version). Large ones come back
-    with `latest_version.status == "processing"` and `progress_done`/`progress_total` (bytes);
-    poll GET /api/datasets/{id}/ until the status is ready or failed.
+    Small uploads are parsed in the request (201 with a ready version, or 400 with the problems).
+    Large ones answer 202 with the upload a worker reads: poll GET /api/datasets/uploads/{id}/
+    until its status is `stored` or `rejected` (then nothing was stored, and it lists the problems).
     """
 
     serializer_class = DatasetOutput
@@ -190,6 +232,18 @@ class DatasetListApi(generics.ListAPIView):
             )
 
         return _upload(request, self.CreateInput, create)
+
+
+class DatasetUploadApi(APIView):
+    """An upload a worker reads: progress in bytes, then `stored` (with the dataset and version)
+    or `rejected` (with the problems; the dataset it created and its version are gone)."""
+
+    required_action = "datasets.view"
+
+    @extend_schema(responses=UploadOutput)
+    def get(self, request, pk: int):
+        upload = selectors.upload_for(membership=request.membership, pk=pk)
+        return Response(UploadOutput(upload, context={"request": request}).data)
 
 
 class DatasetDetailApi(APIView):

@@ -7,6 +7,7 @@ from corpora import api
 urlpatterns = [
     path("datasets/", api.DatasetListApi.as_view(), name="api-dataset-list"),
     path("datasets/<id:pk>/", api.DatasetDetailApi.as_view(), name="api-dataset-detail"),
+    path("datasets/uploads/<id:pk>/", api.DatasetUploadApi.as_view(), name="api-dataset-upload"),
     path("datasets/<id:pk>/records/", api.DatasetRecordsApi.as_view(), name="api-dataset-records"),
     path("datasets/<id:pk>/export/", api.DatasetExportApi.as_view(), name="api-dataset-export"),
     path("datasets/<id:pk>/files/", api.DatasetFilesApi.as_view(), name="api-dataset-files"),

@@ -30,13 +30,35 @@ class Dataset(models.Model):
         return reverse("corpora:dataset_detail", args=[self.pk])
 
 
-class DatasetVersion(models.Model):
-    """One immutable state of a dataset. A training run refers to an exact version."""
+class ProblemReport(models.Model):
+    """What was wrong with an upload's files: {"problems": [{"file", "line", "reason"}, ...], "total": n}
+    (only the first problems are kept; `total` counts them all)."""
+
+    error_report = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def problems(self) -> list[dict]:
+        return self.error_report.get("problems", []) if self.error_report else []
+
+    @property
+    def problem_total(self) -> int:
+        return self.error_report.get("total", 0) if self.error_report else 0
+
+
+class DatasetVersion(ProblemReport):
+    """One immutable state of a dataset. A training run refers to an exact version.
+
+    Its error_report lists why it failed (versions from before uploads were tracked), or the rows
+    skipped when the uploader kept only the valid rows.
+    """
 
     class Status(models.TextChoices):
         PROCESSING = "processing", "Processing"
         READY = "ready", "Ready"
-        FAILED = "failed", "Failed"
+        FAILED = "failed", "Failed"  # no longer made: a rejected upload now leaves no version
 
     dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField()
@@ -49,14 +71,6 @@ class DatasetVersion(models.Model):
     record_count = models.PositiveIntegerField(default=0)
     token_count = models.PositiveBigIntegerField(default=0)
     stats = models.JSONField(default=dict, blank=True)
-    progress_done = models.PositiveBigIntegerField(default=0)
-    progress_total = models.PositiveBigIntegerField(default=0)
-    # {"problems": [{"file", "line", "reason"}, ...], "total": n}: why it failed, or the rows
-    # skipped when the uploader kept only the valid rows.
-    error_report = models.JSONField(default=dict, blank=True)
-    # Uploaded files waiting for the worker: [{"name", "path", "size"}]; emptied when parsed.
-    sources = models.JSONField(default=list, blank=True)
-    options = models.JSONField(default=dict, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -78,20 +92,6 @@ class DatasetVersion(models.Model):
     @property
     def workspace_id(self) -> int:
         return self.dataset.workspace_id
-
-    @property
-    def progress_percent(self) -> int:
-        if not self.progress_total:
-            return 0
-        return min(100, int(100 * self.progress_done / self.progress_total))
-
-    @property
-    def problems(self) -> list[dict]:
-        return self.error_report.get("problems", []) if self.error_report else []
-
-    @property
-    def problem_total(self) -> int:
-        return self.error_report.get("total", 0) if self.error_report else 0
 
 
 class Record(models.Model):
@@ -123,3 +123,53 @@ class Record(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.index} of {self.version}"
+
+
+class Upload(ProblemReport):
+    """An upload a worker parses (those over INKSTONE_UPLOAD_ASYNC_BYTES), tracked apart from its
+    dataset: a rejected upload leaves no dataset or version behind, and this row keeps its status
+    and problems for the page the uploader watches and for API clients."""
+
+    class Status(models.TextChoices):
+        PROCESSING = "processing", "Processing"
+        STORED = "stored", "Stored"
+        REJECTED = "rejected", "Rejected"
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="dataset_uploads")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    dataset = models.ForeignKey(
+        Dataset, on_delete=models.SET_NULL, null=True, blank=True, related_name="uploads",
+        help_text="The dataset it creates or adds to; empty once that is gone.",
+    )
+    version = models.OneToOneField(
+        DatasetVersion, on_delete=models.SET_NULL, null=True, blank=True, related_name="upload",
+        help_text="The version it fills; empty once that is gone.",
+    )
+    dataset_name = models.CharField(max_length=120, help_text="Shown when the dataset is gone.")
+    new_dataset = models.BooleanField(default=True, help_text="It creates its dataset (else it adds files).")
+    file_names = models.JSONField(default=list, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PROCESSING)
+    progress_done = models.PositiveBigIntegerField(default=0, help_text="Bytes read so far.")
+    progress_total = models.PositiveBigIntegerField(default=0)
+    # Files waiting for the worker, [{"name", "path", "size"}], and how to read them; emptied when done.
+    sources = models.JSONField(default=list, blank=True)
+    options = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Upload of {', '.join(self.file_names)} to {self.dataset_name}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("corpora:upload_detail", args=[self.pk])
+
+    @property
+    def progress_percent(self) -> int:
+        if not self.progress_total:
+            return 0
+        return min(100, int(100 * self.progress_done / self.progress_total))

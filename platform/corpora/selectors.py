@@ -7,7 +7,7 @@ from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 
 from accounts.permissions import check_object
-from corpora.models import Dataset, DatasetVersion, Record
+from corpora.models import Dataset, DatasetVersion, Record, Upload
 
 
 def dataset_list(*, workspace, search: str = "", status: str = "") -> QuerySet[Dataset]:
@@ -32,6 +32,13 @@ def dataset_for(*, membership, pk: int, action: str) -> Dataset:
     dataset = get_object_or_404(Dataset.objects.select_related("workspace"), pk=pk)
     check_object(membership, dataset, action)
     return dataset
+
+
+def upload_for(*, membership, pk: int, action: str = "datasets.view") -> Upload:
+    """An upload of the membership's workspace (404 otherwise), with the same roles as its dataset."""
+    upload = get_object_or_404(Upload.objects.select_related("version", "dataset"), pk=pk)
+    check_object(membership, upload, action)
+    return upload
 
 
 def latest_version(dataset: Dataset) -> DatasetVersion | None:

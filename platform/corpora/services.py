@@ -1,8 +1,10 @@
 """Dataset use cases: upload, edit, delete, deduplicate, split. Every change makes a new version.
 
-Small uploads are parsed in the request, inside one transaction: a rejected upload stores
-nothing. Large ones are saved under MEDIA_ROOT and parsed by a worker (`corpora.tasks`), which
-reports progress on the version and removes the files when done.
+A rejected upload stores nothing. Small uploads are parsed in the request, inside one
+transaction. Large ones are saved under MEDIA_ROOT and parsed by a worker (`corpora.tasks`); an
+Upload row tracks them (progress, then the outcome and its problems), and when the worker rejects
+the files it deletes the version (and the dataset the upload created), so only that row remains
+to tell the uploader why. The files are removed once read.
 """
 
 import json
@@ -10,6 +12,7 @@ import logging
 import random
 import shutil
 import statistics
+import uuid
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -19,9 +22,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
-from django.utils.text import get_valid_filename
 
-from corpora.models import Dataset, DatasetVersion, Record
+from corpora.models import Dataset, DatasetVersion, Record, Upload
 from corpora.parsing import (
     ParsedRecord,
     ParseOptions,
@@ -66,6 +68,11 @@ class UploadOptions(ParseOptions):
     keep_valid_rows: bool = False  # store the valid rows and list the skipped ones
 
 
+def rejection_message(total: int) -> str:
+    s = "" if total == 1 else "s"
+    return f"The upload was rejected: {total} problem{s} found. Nothing was stored."
+
+
 class UploadRejected(Exception):
     """The files have problems and the uploader did not ask to keep only the valid rows."""
 
@@ -76,8 +83,7 @@ class UploadRejected(Exception):
 
     @property
     def message(self) -> str:
-        s = "" if self.total == 1 else "s"
-        return f"The upload was rejected: {self.total} problem{s} found. Nothing was stored."
+        return rejection_message(self.total)
 
     def as_dicts(self) -> list[dict]:
         return [p.as_dict() for p in self.problems]
@@ -145,17 +151,23 @@ def dataset_create_from_upload(
     except IntegrityError:  # a concurrent request took the name between the check and here
         raise ValidationError({"name": [f"A dataset named “{name}” already exists in this workspace."]}) from None
     return _version_from_upload(
-        dataset=dataset, base=None, user=user, files=files, options=options, background=background
+        dataset=dataset, base=None, user=user, files=files, options=options, background=background,
+        creates_dataset=True,
     )
 
 
 @transaction.atomic
-def dataset_add_files(*, dataset: Dataset, user, files, options: UploadOptions | None = None) -> DatasetVersion:
+def dataset_add_files(
+    *, dataset: Dataset, user, files, options: UploadOptions | None = None, background: bool | None = None,
+) -> DatasetVersion:
     """A new version: the latest ready version's records plus those of the new files."""
     options = options or UploadOptions()
     _check_files(files)
     base = dataset.versions.filter(status=DatasetVersion.Status.READY).order_by("-number").first()
-    return _version_from_upload(dataset=dataset, base=base, user=user, files=files, options=options)
+    return _version_from_upload(
+        dataset=dataset, base=base, user=user, files=files, options=options, background=background,
+        creates_dataset=False,
+    )
 
 
 @transaction.atomic
@@ -170,10 +182,13 @@ def dataset_update(*, dataset: Dataset, name: str | None = None, description: st
 
 @transaction.atomic
 def dataset_delete(*, dataset: Dataset) -> None:
-    folders = [_upload_dir(pk) for pk in dataset.versions.values_list("pk", flat=True)]
-    folders += [Path(s["path"]).parent for v in dataset.versions.only("sources") for s in v.sources]
+    """Delete a dataset with its versions; uploads still waiting for the worker are rejected."""
+    waiting = list(dataset.uploads.select_for_update().filter(status=Upload.Status.PROCESSING))
     dataset.delete()
-    transaction.on_commit(lambda: [shutil.rmtree(folder, ignore_errors=True) for folder in folders])
+    for upload in waiting:
+        _upload_conclude(upload, Upload.Status.REJECTED, [
+            Problem(", ".join(upload.file_names), None, "the dataset was deleted before this upload was read")
+        ], 1)
 
 
 # --------------------------------------------------------------------------- versions
@@ -189,58 +204,84 @@ def _new_version(*, dataset: Dataset, parent, user, note: str, **fields) -> Data
     )
 
 
-def _upload_dir(version_pk: int) -> Path:
-    return Path(settings.MEDIA_ROOT) / "corpora" / str(version_pk)
+def _save_sources(files) -> list[dict]:
+    """Write the uploaded files into a fresh folder under MEDIA_ROOT for the worker.
+
+    Files are named by position, not by the uploader's name (which may be too long for the disk).
+    """
+    folder = Path(settings.MEDIA_ROOT) / "corpora" / "uploads" / uuid.uuid4().hex
+    folder.mkdir(parents=True)
+    try:
+        sources = []
+        for i, uploaded in enumerate(files):
+            path = folder / str(i)
+            with open(path, "wb") as out:
+                for chunk in uploaded.chunks():
+                    out.write(chunk)
+            sources.append({"name": uploaded.name, "path": str(path), "size": uploaded.size})
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return sources
 
 
-def _version_from_upload(*, dataset, base, user, files, options: UploadOptions, background=None) -> DatasetVersion:
+def _remove_sources(sources: list[dict]) -> None:
+    """After the commit, remove the folders the upload's files were saved in."""
+    folders = {Path(source["path"]).parent for source in sources}
+    transaction.on_commit(lambda: [shutil.rmtree(folder, ignore_errors=True) for folder in folders])
+
+
+def _version_from_upload(
+    *, dataset, base, user, files, options: UploadOptions, background: bool | None, creates_dataset: bool,
+) -> DatasetVersion:
     total = sum(f.size for f in files)
     note = "Upload of " + ", ".join(f.name for f in files)
     if base is not None:
         note += f" added to v{base.number}"
-    version = _new_version(
-        dataset=dataset, parent=base, user=user, note=note,
-        progress_total=total, options=options.as_dict(),
-    )
+    version = _new_version(dataset=dataset, parent=base, user=user, note=note)
     if background is None:
         background = total > upload_async_bytes()
     if background:
-        folder = _upload_dir(version.pk)
-        folder.mkdir(parents=True, exist_ok=True)
+        sources = _save_sources(files)
         try:
-            sources = []
-            for i, uploaded in enumerate(files):
-                path = folder / f"{i}-{get_valid_filename(uploaded.name) or 'upload'}"
-                with open(path, "wb") as out:
-                    for chunk in uploaded.chunks():
-                        out.write(chunk)
-                sources.append({"name": uploaded.name, "path": str(path), "size": uploaded.size})
+            upload = Upload.objects.create(
+                workspace=dataset.workspace, created_by=user, dataset=dataset, version=version,
+                dataset_name=dataset.name, new_dataset=creates_dataset,
+                file_names=[f.name for f in files], progress_total=total, sources=sources,
+                options=options.as_dict(),
+            )
         except BaseException:
-            shutil.rmtree(folder, ignore_errors=True)
+            shutil.rmtree(Path(sources[0]["path"]).parent, ignore_errors=True)
             raise
-        version.sources = sources
-        version.save(update_fields=["sources"])
-        transaction.on_commit(partial(_enqueue_parse, version.pk))
+        transaction.on_commit(partial(_enqueue_parse, upload.pk))
         return version
     for uploaded in files:
         uploaded.seek(0)
     problems, total_problems = _ingest(
         version=version, base=base, sources=[(f.name, f) for f in files], options=options
     )
-    count = version.records.count()
-    if (total_problems and not options.keep_valid_rows) or count == 0:
-        if count == 0 and not total_problems:
-            problems, total_problems = [Problem(files[0].name, None, "no records found")], 1
-        raise UploadRejected(problems, total_problems)
+    rejection = _rejection(version, problems, total_problems, options, [f.name for f in files])
+    if rejection:
+        raise UploadRejected(*rejection)
     _finish(version, problems, total_problems)
     return version
 
 
-def _enqueue_parse(version_pk: int) -> None:
+def _rejection(version, problems, total_problems: int, options: UploadOptions, names) -> tuple | None:
+    """(problems, total) when the upload must store nothing: it has a problem and the uploader
+    did not ask to keep only the valid rows, or it has no records at all. None to store it."""
+    if total_problems and not options.keep_valid_rows:
+        return problems, total_problems
+    if not version.records.exists():
+        return (problems, total_problems) if total_problems else ([Problem(", ".join(names), None, "no records found")], 1)
+    return None
+
+
+def _enqueue_parse(upload_pk: int) -> None:
     from django_q.tasks import async_task
 
-    async_task("corpora.tasks.parse_upload", version_pk, cluster="generation",
-               task_name=f"parse dataset version {version_pk}")
+    async_task("corpora.tasks.parse_dataset_upload", upload_pk, cluster="generation",
+               task_name=f"parse dataset upload {upload_pk}")
 
 
 def _ingest(*, version, base, sources, options: UploadOptions, on_progress=None):
@@ -327,14 +368,14 @@ def _finish(version: DatasetVersion, problems: list[Problem] = (), total_problem
         "splits": splits,
         **extra_stats,
     }
-    version.error_report = (
-        {"problems": [p.as_dict() for p in problems], "total": total_problems} if total_problems else {}
-    )
+    version.error_report = _error_report(problems, total_problems)
     version.status = DatasetVersion.Status.READY
-    version.progress_done = version.progress_total
     version.finished_at = timezone.now()
-    version.sources = []
     version.save()
+
+
+def _error_report(problems, total: int) -> dict:
+    return {"problems": [p.as_dict() for p in problems], "total": total} if total else {}
 
 
 def length_histogram(values: list[int], bins: int = HISTOGRAM_BINS) -> list[dict]:
@@ -350,56 +391,84 @@ def length_histogram(values: list[int], bins: int = HISTOGRAM_BINS) -> list[dict
     return [{"lo": lo + i * width, "hi": lo + (i + 1) * width - 1, "count": c} for i, c in enumerate(counts)]
 
 
-def version_parse_sources(*, version_id: int) -> str:
-    """The worker's half of a large upload. Safe to run twice: a finished version is left alone,
-    a half-done one starts over."""
-    version = DatasetVersion.objects.select_related("dataset").filter(pk=version_id).first()
-    if version is None:
+def upload_parse(*, upload_id: int) -> str:
+    """The worker's half of a large upload; returns the upload's status.
+
+    Safe to run twice: a finished upload is left alone, a half-done one starts over. Files that
+    are rejected leave no version behind, nor the dataset when the upload created it.
+    """
+    upload = Upload.objects.select_related("version").filter(pk=upload_id).first()
+    if upload is None:
         return "gone"
-    if version.status != DatasetVersion.Status.PROCESSING:
-        return version.status
-    options = UploadOptions(**version.options)
-    sources = list(version.sources)
+    if upload.status != Upload.Status.PROCESSING:
+        return upload.status
+    version, options = upload.version, UploadOptions(**upload.options)
+    all_files = ", ".join(upload.file_names)
+    if version is None:  # deleted under us (dataset_delete rejects its uploads; belt and braces)
+        with transaction.atomic():
+            _upload_conclude(upload, Upload.Status.REJECTED, [
+                Problem(all_files, None, "the dataset was deleted before this upload was read")
+            ], 1)
+        return upload.status
     version.records.all().delete()  # a previous, interrupted attempt
-    DatasetVersion.objects.filter(pk=version.pk).update(progress_done=0)
+    Upload.objects.filter(pk=upload.pk).update(progress_done=0)
 
     def on_progress(done: int) -> None:
-        DatasetVersion.objects.filter(pk=version.pk).update(progress_done=done)
+        Upload.objects.filter(pk=upload.pk).update(progress_done=done)
 
     streams = []
     try:
-        for source in sources:
+        for source in upload.sources:
             streams.append((source["name"], open(source["path"], "rb")))
         problems, total_problems = _ingest(
             version=version, base=version.parent, sources=streams, options=options,
             on_progress=on_progress,
         )
     except OSError as exc:
-        problems, total_problems = [Problem("upload", None, f"could not read the uploaded file: {exc}")], 1
+        problems, total_problems = [Problem(all_files, None, f"could not read the uploaded file: {exc}")], 1
         options.keep_valid_rows = False
-    except Exception as exc:  # never leave a version "processing" for ever
-        logger.exception("parsing dataset version %s failed", version.pk)
-        problems, total_problems = [Problem("upload", None, f"the worker failed: {exc}")], 1
+    except Exception as exc:  # never leave an upload "processing" for ever
+        logger.exception("parsing dataset upload %s failed", upload.pk)
+        problems, total_problems = [Problem(all_files, None, f"the worker failed: {exc}")], 1
         options.keep_valid_rows = False
     finally:
         for _, stream in streams:
             stream.close()
     with transaction.atomic():
-        count = version.records.count()
-        if (total_problems and not options.keep_valid_rows) or count == 0:
-            if count == 0 and not total_problems:
-                problems, total_problems = [Problem(sources[0]["name"], None, "no records found")], 1
-            version.records.all().delete()
-            version.status = DatasetVersion.Status.FAILED
-            version.error_report = {"problems": [p.as_dict() for p in problems], "total": total_problems}
-            version.finished_at = timezone.now()
-            version.sources = []
-            version.save()
+        upload = Upload.objects.select_for_update().get(pk=upload.pk)
+        if upload.status != Upload.Status.PROCESSING:  # rejected meanwhile (its dataset was deleted)
+            return upload.status
+        rejection = _rejection(version, problems, total_problems, options, upload.file_names)
+        if rejection:
+            _discard(version, with_dataset=upload.new_dataset)
+            _upload_conclude(upload, Upload.Status.REJECTED, *rejection)
         else:
             _finish(version, problems, total_problems)
-        folders = {Path(s["path"]).parent for s in sources}
-        transaction.on_commit(lambda: [shutil.rmtree(f, ignore_errors=True) for f in folders])
-    return version.status
+            _upload_conclude(upload, Upload.Status.STORED, problems, total_problems)
+    return upload.status
+
+
+def _discard(version: DatasetVersion, *, with_dataset: bool) -> None:
+    """Delete a rejected upload's version, and its dataset when the upload made it (and nothing
+    else has been added to it since)."""
+    dataset_id = version.dataset_id
+    DatasetVersion.objects.filter(pk=version.pk).delete()
+    if with_dataset and not DatasetVersion.objects.filter(dataset_id=dataset_id).exists():
+        Dataset.objects.filter(pk=dataset_id).delete()
+
+
+def _upload_conclude(upload: Upload, status: str, problems, total_problems: int) -> None:
+    """Record an upload's outcome and remove its files after the commit."""
+    _remove_sources(upload.sources)
+    upload.status = status
+    upload.error_report = _error_report(problems, total_problems)
+    upload.progress_done = upload.progress_total
+    upload.finished_at = timezone.now()
+    upload.sources = []
+    # The version and dataset may be gone (deleted above, or by an admin): keep only what exists.
+    upload.version = DatasetVersion.objects.filter(pk=upload.version_id).first()
+    upload.dataset = Dataset.objects.filter(pk=upload.dataset_id).first()
+    upload.save()
 
 
 def _require_ready(version: DatasetVersion) -> None:
@@ -427,7 +496,6 @@ def version_deduplicate(*, version: DatasetVersion, user) -> DatasetVersion:
     new = _new_version(
         dataset=version.dataset, parent=version, user=user,
         note=f"Dedupe of v{version.number}: removed {removed} exact duplicate{s}",
-        progress_total=1,
     )
     _copy_records(kept, new)
     _finish(new, removed_duplicates=removed)
@@ -451,7 +519,6 @@ def version_split(*, version: DatasetVersion, user, validation_fraction: float, 
         dataset=version.dataset, parent=version, user=user,
         note=(f"Split of v{version.number}: {n - n_validation} train / {n_validation} validation "
               f"(seed {seed})"),
-        progress_total=1,
     )
     _copy_records(
         version.records.order_by("index").iterator(chunk_size=2000), new,

@@ -1,8 +1,15 @@
 """django-q2 tasks: ids in, one service call. Safe to run twice."""
 
-from corpora.services import version_parse_sources
+from corpora.models import Upload
+from corpora.services import upload_parse
+
+
+def parse_dataset_upload(upload_id: int) -> str:
+    """Parse a large upload saved under MEDIA_ROOT into its version's records (or reject it)."""
+    return upload_parse(upload_id=upload_id)
 
 
 def parse_upload(version_id: int) -> str:
-    """Parse a large upload saved under MEDIA_ROOT into the version's records."""
-    return version_parse_sources(version_id=version_id)
+    """Tasks queued before uploads were tracked named the version; its Upload has the files now."""
+    upload = Upload.objects.filter(version_id=version_id).first()
+    return upload_parse(upload_id=upload.pk) if upload else "gone"

@@ -7,12 +7,12 @@ from django.core.paginator import Paginator
 from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
-from django_htmx.http import HttpResponseClientRefresh
+from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.permissions import require, role_allows
 from corpora import selectors, services
 from corpora.forms import DatasetCreateForm, DatasetEditForm, SplitForm, UploadOptionsForm
-from corpora.models import DatasetVersion
+from corpora.models import DatasetVersion, Upload
 from corpora.parsing import HEADER_PEEK_BYTES, file_format, read_csv_header
 
 PAGE_SIZE = 20
@@ -60,7 +60,8 @@ def _render_upload(request, form, *, dataset=None, rejected=None, too_large=None
 
 def _upload_page(request, form_class, store, success, *, dataset=None):
     """GET: the upload form. POST: an oversized body is refused before it is parsed; otherwise
-    `store(cleaned_data)` makes the version and the page goes there, or shows what was wrong."""
+    `store(cleaned_data)` makes the version and the page goes there (or, when a worker reads the
+    files, to the upload's page), or shows what was wrong."""
     if request.method == "GET":
         return _render_upload(request, form_class(), dataset=dataset)
     too_large = _upload_too_large(request)
@@ -76,6 +77,8 @@ def _upload_page(request, form_class, store, success, *, dataset=None):
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
+            if version.status == DatasetVersion.Status.PROCESSING:
+                return redirect(version.upload)
             messages.success(request, success(version))
             return redirect(version)
     return _render_upload(request, form, dataset=dataset, rejected=rejected, status=400)
@@ -214,15 +217,31 @@ def version_records(request, pk: int, number: int):
                   {"dataset": dataset, "version": version, **_records_context(request, version)})
 
 
+def _upload_context(upload: Upload) -> dict:
+    return {"upload": upload, "rejection": services.rejection_message(upload.problem_total)}
+
+
 @login_required
 @require("datasets.view")
-def version_progress(request, pk: int, number: int):
-    """htmx polling target: the progress bar while processing, then a page refresh."""
-    dataset = selectors.dataset_for(membership=request.membership, pk=pk, action="datasets.view")
-    version = selectors.version_get(dataset=dataset, number=number)
-    if request.htmx and version.status != DatasetVersion.Status.PROCESSING:
-        return HttpResponseClientRefresh()
-    return render(request, "corpora/version_detail.html#progress", {"dataset": dataset, "version": version})
+def upload_detail(request, pk: int):
+    """The page an uploader is sent to while a worker reads the files: progress, then the
+    version, or the problems when nothing was stored (it outlives the rejected dataset)."""
+    upload = selectors.upload_for(membership=request.membership, pk=pk)
+    if upload.status == Upload.Status.STORED and upload.version is not None:
+        return redirect(upload.version)
+    return render(request, "corpora/upload_detail.html", _upload_context(upload))
+
+
+@login_required
+@require("datasets.view")
+def upload_status(request, pk: int):
+    """htmx polling target (on the upload page and a processing version's page): the progress
+    bar while processing, the problems once rejected, the version once stored."""
+    upload = selectors.upload_for(membership=request.membership, pk=pk)
+    if upload.status == Upload.Status.STORED and upload.version is not None:
+        url = upload.version.get_absolute_url()
+        return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    return render(request, "corpora/upload_detail.html#status", _upload_context(upload))
 
 
 @login_required

@@ -69,3 +69,43 @@ def test_choosing_a_big_csv_sends_only_its_head_to_map_columns(asgi_server, page
     assert size < 80 * 1024, f"sent {size} bytes to read a header"  # the first 64 KB, not 4 MB
     expect(page.locator("#csv-columns")).to_contain_text("Header: question · answer")
     page.get_by_label("Prompt column").select_option("question")
+
+
+def test_a_bad_large_upload_shows_its_problems_and_leaves_no_dataset(asgi_server, page, make_member, workspace, tmp_path):
+    """Over 2 MB, so the real worker reads it; the page the browser was sent to polls until the
+    problems come, and the dataset list stays empty."""
+    from django.db import connection
+
+    from corpora.models import Dataset, DatasetVersion, Record
+    from tests.support import start_worker, stop
+
+    make_member("admin", workspace, username="ada")
+    bad = tmp_path / "support.csv"
+    row = "How do I reset my lantern?\n"  # one field where the header has two
+    bad.write_text("prompt,completion\n" + row * (3 * 1024 * 1024 // len(row)))
+    worker = start_worker(connection.settings_dict, "generation", tmp_path / "worker.log")
+    try:
+        page.goto(asgi_server + "/accounts/login/")
+        page.get_by_label("Username").fill("ada")
+        page.get_by_label("Password").fill("correct horse 42")
+        page.get_by_role("button", name="Log in").click()
+        page.goto(asgi_server + "/datasets/new/")
+        page.locator("#id_name").fill("Lantern support")
+        page.locator("#id_files").set_input_files(str(bad))
+        expect(page.locator("#csv-columns")).to_contain_text("Header: prompt · completion")
+        page.get_by_role("button", name="Create dataset").click()
+
+        expect(page).to_have_url(re.compile(r"/datasets/uploads/\d+/$"))
+        expect(page.get_by_role("heading", level=1)).to_have_text("New dataset “Lantern support”")
+        problems = page.get_by_test_id("upload-problems")
+        expect(problems).to_contain_text("Nothing was stored.", timeout=60_000)
+        expect(problems.locator("tbody tr").first).to_have_text(re.compile(r"support\.csv\s*2\s*expected 2 fields, found 1"))
+        expect(problems).to_contain_text("Showing the first 500 of")
+    finally:
+        stop(worker)
+    assert (Dataset.objects.count(), DatasetVersion.objects.count(), Record.objects.count()) == (0, 0, 0)
+
+    problems.get_by_role("link", name="upload them again").click()
+    expect(page).to_have_url(re.compile(r"/datasets/new/$"))
+    page.goto(asgi_server + "/datasets/")
+    expect(page.get_by_text("No datasets yet.")).to_be_visible()

@@ -141,8 +141,10 @@ def test_another_workspaces_dataset_is_404_in_the_api(make_member, workspace, ot
 def test_schema_documents_the_dataset_endpoints(client, db):
     schema = client.get("/api/schema/").content.decode()
     for path in ["/api/datasets/", "/api/datasets/{id}/", "/api/datasets/{id}/records/", "/api/datasets/{id}/export/",
-                 "/api/datasets/{id}/files/", "/api/datasets/{id}/dedupe/", "/api/datasets/{id}/split/"]:
+                 "/api/datasets/{id}/files/", "/api/datasets/{id}/dedupe/", "/api/datasets/{id}/split/",
+                 "/api/datasets/uploads/{id}/"]:
         assert f"{path}:" in schema
+    assert "'202':" in schema and "Poll the upload''s `url`" in schema  # YAML doubles the quote
     assert "multipart/form-data" in schema and "application/jsonl" in schema
 
 
@@ -174,3 +176,66 @@ def test_add_files_dedupe_and_split_over_the_api(api, workspace, admin, media_ro
     assert refused.status_code == 400 and "between 0 and 1" in refused.json()["validation_fraction"][0]
     assert api.post(f"/api/datasets/{dataset.pk}/dedupe/", {"version": 42}, format="json").status_code == 404
     assert dataset.versions.count() == 5
+
+
+def test_a_large_upload_answers_202_with_an_upload_to_poll_that_keeps_the_problems(
+    api, settings, media_root, django_capture_on_commit_callbacks
+):
+    from corpora.tasks import parse_dataset_upload
+
+    settings.INKSTONE_UPLOAD_ASYNC_BYTES = 100
+    before = snapshot(media_root)
+    with django_capture_on_commit_callbacks(execute=False):
+        response = api.post("/api/datasets/", {
+            "name": "Big", "files": [upload("big.csv", b"notes\n" + b"a single field\n" * 20)],
+        }, format="multipart")
+    assert response.status_code == 202, response.content
+    body = response.json()
+    assert response["Location"] == body["url"] == f"http://testserver/api/datasets/uploads/{body['id']}/"
+    assert (body["status"], body["dataset_name"], body["new_dataset"], body["version"], body["files"]) == (
+        "processing", "Big", True, 1, ["big.csv"])
+    assert body["progress_total"] == 6 + 15 * 20 and body["problems"] == []
+    dataset_id = body["dataset"]
+    assert api.get(f"/api/datasets/{dataset_id}/").json()["latest_version"]["upload"] == body["id"]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert parse_dataset_upload(body["id"]) == "rejected"
+    polled = api.get(body["url"]).json()
+    assert (polled["status"], polled["dataset"], polled["version"], polled["problem_total"]) == ("rejected", None, None, 1)
+    assert polled["problems"] == [{"file": "big.csv", "line": 1, "reason":
+                                   "choose which columns hold the prompt and completion, or the text (columns: notes)"}]
+    assert polled["progress_done"] == polled["progress_total"] and polled["finished_at"]
+    assert api.get(f"/api/datasets/{dataset_id}/").status_code == 404
+    assert snapshot(media_root) == before
+
+
+def test_large_files_added_over_the_api_are_polled_until_stored(
+    api, workspace, admin, settings, media_root, django_capture_on_commit_callbacks
+):
+    from corpora.tasks import parse_dataset_upload
+
+    dataset = make_dataset(workspace, admin, rows=pairs(2))
+    settings.INKSTONE_UPLOAD_ASYNC_BYTES = 100
+    with django_capture_on_commit_callbacks(execute=False):
+        response = api.post(f"/api/datasets/{dataset.pk}/files/", {
+            "files": [upload("more.jsonl", jsonl(pairs(5, start=10)) + b"nope\n")], "keep_valid_rows": "true",
+        }, format="multipart")
+    assert response.status_code == 202
+    with django_capture_on_commit_callbacks(execute=True):
+        parse_dataset_upload(response.json()["id"])
+    polled = api.get(response["Location"]).json()
+    assert (polled["status"], polled["dataset"], polled["version"], polled["new_dataset"]) == ("stored", dataset.pk, 2, False)
+    assert polled["problems"] == [{"file": "more.jsonl", "line": 6, "reason": "invalid JSON: Expecting value (column 1)"}]
+    assert api.get(f"/api/datasets/{dataset.pk}/").json()["latest_version"]["record_count"] == 7
+
+
+def test_an_upload_of_another_workspace_is_404_in_the_api(make_member, workspace, other_workspace, media_root):
+    stranger = make_member("admin", other_workspace)
+    version = services.dataset_create_from_upload(
+        workspace=other_workspace, user=stranger, name="Theirs", files=[upload("a.jsonl", jsonl(pairs(2)))],
+        background=True,
+    )
+    url = f"/api/datasets/uploads/{version.upload.pk}/"
+    assert api_for(stranger).get(url).status_code == 200
+    assert api_for(make_member("writer", other_workspace)).get(url).status_code == 200
+    assert api_for(make_member("admin", workspace)).get(url).status_code == 404

@@ -1,5 +1,7 @@
 """The pure parsers: every problem names the file, the line and the reason."""
 
+import json
+
 import pytest
 
 from corpora.parsing import ParseOptions, Problem, json_depth_exceeds, parse_bytes, read_csv_header
@@ -159,3 +161,155 @@ def test_exported_split_label_is_read_back():
     assert records[0].split == "validation"
     _, problems = parse_bytes("e.jsonl", jsonl([{"text": "x", "split": "test"}]))
     assert "field 'split' must be train or validation" in problems[0].reason
+
+
+# --------------------------------------------------------------------------- nothing unstorable, nothing raised
+
+
+def storable(text: str) -> bool:
+    """PostgreSQL stores it as text and as JSONB: UTF-8 encodable, no NUL."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in text
+
+
+def test_a_json_number_too_long_to_read_is_a_problem_naming_the_field():
+    digits = "7" * 5000
+    content = jsonl(pairs(2)) + f'{{"prompt": "x", "completion": "y", "meta": {{"ids": [1, {digits}]}}}}\n'.encode()
+    records, problems = parse_bytes("big.jsonl", content + f'{{"prompt": -{digits}, "completion": "y"}}\n'.encode())
+    assert len(records) == 2
+    assert problems == [
+        Problem("big.jsonl", 3, "field 'meta.ids[1]' holds a number with 5000 digits; at most 4300 can be read"),
+        Problem("big.jsonl", 4, "field 'prompt' holds a number with 5000 digits; at most 4300 can be read"),
+    ]
+    _, problems = parse_bytes("n.jsonl", digits.encode() + b"\n")
+    assert problems == [Problem("n.jsonl", 1, "expected a JSON object, found a number")]
+
+
+@pytest.mark.parametrize("row, field", [
+    ({"prompt": "x", "completion": "ab\ud800"}, "completion"),
+    ({"prompt": "\udfff", "completion": "y"}, "prompt"),
+    ({"text": "a\ud800"}, "text"),
+    ({"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "\ud83d"}]}, "messages[1].content"),
+])
+def test_a_lone_surrogate_is_a_problem_naming_the_field(row, field):
+    records, problems = parse_bytes("s.jsonl", jsonl(pairs(2)) + jsonl([row]))  # json.dumps escapes it
+    assert len(records) == 2 and len(problems) == 1
+    assert problems[0].line == 3
+    assert problems[0].reason.startswith(f"field '{field}' holds a lone UTF-16 surrogate (\\u")
+    assert problems[0].reason.endswith("which is not text")
+
+
+def test_a_lone_surrogate_message_names_the_code_point():
+    _, problems = parse_bytes("s.jsonl", b'{"prompt": "x", "completion": "\\ud800"}\n')
+    assert problems == [Problem(
+        "s.jsonl", 1, "field 'completion' holds a lone UTF-16 surrogate (\\ud800) at character 1, which is not text"
+    )]
+
+
+@pytest.mark.parametrize("row, field", [
+    ({"prompt": "x", "completion": "a\u0000b"}, "completion"),
+    ({"text": "\u0000"}, "text"),
+    ({"messages": [{"role": "user", "content": "x\u0000"}, {"role": "assistant", "content": "y"}]}, "messages[0].content"),
+])
+def test_a_nul_character_in_json_is_a_problem_naming_the_field(row, field):
+    records, problems = parse_bytes("nul.jsonl", jsonl([row]) + jsonl(pairs(1)))
+    assert len(records) == 1
+    assert len(problems) == 1 and problems[0].line == 1
+    assert problems[0].reason.startswith(f"field '{field}' holds a NUL character (\\u0000) at character ")
+    assert problems[0].reason.endswith(", which cannot be stored")
+
+
+def test_a_nul_byte_in_a_csv_cell_is_a_problem_naming_the_column():
+    content = b"question,answer,notes\nHi,Ah\x00oy,x\nQ2,A2,ignored \x00 column\n"
+    options = ParseOptions(csv_prompt_column="question", csv_completion_column="answer")
+    records, problems = parse_bytes("qa.csv", content, options)
+    assert [r.data for r in records] == [{"prompt": "Q2", "completion": "A2"}]  # unmapped columns are not stored
+    assert problems == [Problem(
+        "qa.csv", 2, "column 'answer' holds a NUL character (\\u0000) at character 3, which cannot be stored"
+    )]
+
+
+def test_a_nul_byte_in_a_text_file_is_a_problem_at_its_line():
+    records, problems = parse_bytes("notes.txt", b"first\nsecond\nthi\x00rd\n---\nfine\n", ParseOptions(text_separator="---"))
+    assert [r.data["text"] for r in records] == ["fine"]
+    assert problems == [Problem(
+        "notes.txt", 3, "the text holds a NUL character (\\u0000) at character 4, which cannot be stored"
+    )]
+
+
+@pytest.mark.parametrize("name, content", [
+    ("cr.jsonl", b'{"text": "a"}\r{"text": "b"}\r\r{"text": "c"}'),
+    ("cr.csv", b"prompt,completion\ra,b\r\rc,d\r"),
+    ("cr.txt", b"a\r---\rb\r---\rc"),
+])
+def test_cr_only_newlines_are_line_breaks_in_every_format_and_stream(name, content):
+    """Old Mac line ends: the same lines whether Django's UploadedFile or a plain file is read."""
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from corpora.parsing import parse_file
+
+    options = ParseOptions(text_separator="---")
+    for stream in (io.BytesIO(content), SimpleUploadedFile(name, content)):
+        items = list(parse_file(name, stream, options))
+        assert not [i for i in items if isinstance(i, Problem)], items
+        assert [i.line for i in items] == ({"cr.jsonl": [1, 2, 4], "cr.csv": [2, 4], "cr.txt": [1, 3, 5]}[name])
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32"])
+@pytest.mark.parametrize("name", ["a.jsonl", "a.csv", "a.txt"])
+def test_utf16_and_utf32_files_get_one_clear_problem(name, encoding):
+    content = "prompt,completion\nHi,Ahoy\n" if name.endswith(".csv") else '{"text": "Ahoy"}\n'
+    records, problems = parse_bytes(name, content.encode(encoding))
+    expected = "UTF-32" if encoding == "utf-32" else "UTF-16"
+    assert records == []
+    assert len(problems) == 1 and problems[0].line is None
+    assert f"the file is {expected} text" in problems[0].reason and "save it as UTF-8" in problems[0].reason
+
+
+def test_problem_reasons_quoting_the_file_are_storable_and_short():
+    keys = {f"k\u0000{i}\ud800": 1 for i in range(5000)}
+    row = json.dumps(keys).encode()
+    _, problems = parse_bytes("keys.jsonl", row + b"\n" + json.dumps({"text": "x", "split": "v" * 100_000}).encode() + b"\n")
+    assert [p.line for p in problems] == [1, 2]
+    for problem in problems:
+        assert storable(problem.reason) and len(problem.reason) < 1000
+    _, problems = parse_bytes("h.csv", b"a\x00,b\n1,2\n")  # unmapped columns are named in the reason
+    assert storable(problems[0].reason) and "a\\x00" in problems[0].reason
+
+
+def test_csv_header_with_cr_only_newlines_is_read():
+    header = read_csv_header("x.csv", b"question;answer\r1;2\r")
+    assert header.columns == ["question", "answer"] and header.problem is None
+
+
+def test_a_utf16_file_without_byte_order_mark_is_recognised_from_short_lines():
+    _, problems = parse_bytes("a.txt", "a\nb\n".encode("utf-16-le"))
+    assert len(problems) == 1 and "the file is UTF-16 text" in problems[0].reason
+
+
+def test_a_text_file_of_separators_only_is_a_problem_of_that_file():
+    assert parse_bytes("seps.md", b"\n---\n\n", ParseOptions(text_separator="---")) == (
+        [], [Problem("seps.md", None, "the file holds only separators (---), no text")]
+    )
+
+
+def test_depth_check_skips_strings_with_escaped_quotes_and_counts_past_them():
+    inside = '{"a": "\\\\\\"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["}'
+    assert json.loads(inside) and not json_depth_exceeds(inside, 20)
+    assert json_depth_exceeds('{"a": "\\"]]]]", "b": ' + "[" * 21 + "]" * 21 + "}", 20)
+    assert not json_depth_exceeds("[]," * 1000, 20)  # many brackets, shallow
+
+
+@pytest.mark.parametrize("content, line, reason", [
+    (b'prompt,completion\na,b\n"c,d\ne,f\ng,h\n', 3, "invalid CSV: a quoted field that starts on this line is never closed"),
+    (b'prompt,completion\na,b\n"c' + b"x" * 200_000 + b"\ne,f\n", 3,
+     "invalid CSV: a field that starts on this line is longer than 131,072 characters (is a quote left open?)"),
+])
+def test_an_open_csv_quote_is_reported_where_it_opens(content, line, reason):
+    records, problems = parse_bytes("q.csv", content)
+    assert len(records) == 1 and problems == [Problem("q.csv", line, reason)]

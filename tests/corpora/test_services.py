@@ -1,16 +1,21 @@
 """Dataset use cases: versions, keep-valid-rows, dedupe, split, export, the worker's half."""
 
 import json
+from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from hypothesis import event, given
+from hypothesis import strategies as st
 
 from corpora import selectors, services, tasks
-from corpora.models import Dataset, DatasetVersion, Record
+from corpora.models import Dataset, DatasetVersion, Record, Upload
 from corpora.parsing import parse_bytes
 from corpora.services import UploadOptions, UploadRejected
 from tests.corpora.conftest import jsonl, pairs, snapshot, upload
+from tests.corpora.strategies import any_file, fuzz_settings
 
 
 def create(workspace, user, name="Voice", files=None, **options):
@@ -141,6 +146,21 @@ def test_delete_removes_versions_and_records(workspace, admin):
     assert (Dataset.objects.count(), DatasetVersion.objects.count(), Record.objects.count()) == (0, 0, 0)
 
 
+def background(workspace, user, files, *, name="Big", dataset=None, **options):
+    """A background upload, queued but not yet run: (version, upload)."""
+    if dataset is None:
+        version = services.dataset_create_from_upload(
+            workspace=workspace, user=user, name=name, files=files, options=UploadOptions(**options),
+            background=True,
+        )
+    else:
+        version = services.dataset_add_files(
+            dataset=dataset, user=user, files=files, options=UploadOptions(**options), background=True,
+        )
+    assert version.status == DatasetVersion.Status.PROCESSING
+    return version, version.upload
+
+
 def test_large_upload_is_parsed_by_the_task_with_progress_and_twice_is_harmless(
     workspace, admin, media_root, settings, django_capture_on_commit_callbacks
 ):
@@ -151,30 +171,109 @@ def test_large_upload_is_parsed_by_the_task_with_progress_and_twice_is_harmless(
     assert version.records.count() == 0
     assert len(callbacks) == 1  # the enqueue waits for the commit
     assert version.status == DatasetVersion.Status.PROCESSING
-    assert version.record_count == 0 and version.progress_total == len(content)
+    job = version.upload
+    assert (job.status, job.workspace, job.created_by, job.dataset_name) == (Upload.Status.PROCESSING, workspace, admin, "Voice")
+    assert job.progress_total == len(content) and job.file_names == ["big.jsonl"]
     assert len(snapshot(media_root)[3]) == 1  # the upload waits on disk for the worker
     with django_capture_on_commit_callbacks(execute=True):
-        assert tasks.parse_upload(version.pk) == "ready"
+        assert tasks.parse_dataset_upload(job.pk) == "stored"
     version.refresh_from_db()
-    assert version.record_count == 1200 and version.progress_done == version.progress_total
-    assert tasks.parse_upload(version.pk) == "ready"  # at-least-once delivery: a no-op
+    job.refresh_from_db()
+    assert version.status == DatasetVersion.Status.READY and version.record_count == 1200
+    assert job.progress_done == job.progress_total and job.problems == [] and job.version == version
+    assert tasks.parse_dataset_upload(job.pk) == "stored"  # at-least-once delivery: a no-op
     assert version.records.count() == 1200
     assert snapshot(media_root)[3] == []
 
 
-def test_a_rejected_large_upload_fails_the_version_and_removes_the_file(
-    workspace, admin, media_root, settings, django_capture_on_commit_callbacks
+def test_a_rejected_large_upload_stores_nothing_and_its_upload_keeps_the_problems(
+    workspace, admin, media_root, django_capture_on_commit_callbacks
 ):
-    settings.INKSTONE_UPLOAD_ASYNC_BYTES = 1000
+    before = snapshot(media_root)
     with django_capture_on_commit_callbacks(execute=False):
-        version = create(workspace, admin, files=[upload("big.jsonl", jsonl(pairs(100)) + b"{\n")])
+        _, job = background(workspace, admin, [upload("big.jsonl", jsonl(pairs(100)) + b"{\n"), upload("b.csv", b"x\n1\n")])
     with django_capture_on_commit_callbacks(execute=True):
-        assert tasks.parse_upload(version.pk) == "failed"
+        assert tasks.parse_dataset_upload(job.pk) == "rejected"
+    assert snapshot(media_root) == before  # no dataset, version, record or file
+    job.refresh_from_db()
+    assert (job.status, job.dataset, job.version, job.dataset_name) == (Upload.Status.REJECTED, None, None, "Big")
+    assert job.problem_total == 2 and job.problems == [
+        {"file": "big.jsonl", "line": 101, "reason": "invalid JSON: Expecting property name enclosed in double quotes (column 2)"},
+        {"file": "b.csv", "line": 1, "reason": "choose which columns hold the prompt and completion, or the text (columns: x)"},
+    ]
+    assert job.sources == [] and job.finished_at is not None
+
+
+def test_rejected_files_added_to_a_dataset_remove_only_the_new_version(
+    workspace, admin, media_root, django_capture_on_commit_callbacks
+):
+    v1 = create(workspace, admin)
+    before = snapshot(media_root)
+    with django_capture_on_commit_callbacks(execute=False):
+        v2, job = background(workspace, admin, [upload("more.jsonl", b'{"text": "\\u0000"}\n')], dataset=v1.dataset)
+    assert v2.number == 2 and not job.new_dataset
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.parse_dataset_upload(job.pk) == "rejected"
+    assert snapshot(media_root) == before
+    job.refresh_from_db()
+    assert job.dataset == v1.dataset and job.version is None
+    assert job.problems[0]["reason"] == "field 'text' holds a NUL character (\\u0000) at character 1, which cannot be stored"
+    assert list(v1.dataset.versions.values_list("number", flat=True)) == [1]
+
+
+def test_keep_valid_rows_in_the_background_stores_the_valid_rows_and_lists_the_skipped_ones(
+    workspace, admin, media_root, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False):
+        version, job = background(workspace, admin, [upload("m.jsonl", jsonl(pairs(3)) + b"nope\n")], keep_valid_rows=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.parse_dataset_upload(job.pk) == "stored"
     version.refresh_from_db()
-    assert version.records.count() == 0
-    assert version.problems == [{"file": "big.jsonl", "line": 101,
-                                 "reason": "invalid JSON: Expecting property name enclosed in double quotes (column 2)"}]
+    job.refresh_from_db()
+    assert version.record_count == 3 and version.problem_total == 1
+    assert job.problems == version.problems == [{"file": "m.jsonl", "line": 4, "reason": "invalid JSON: Expecting value (column 1)"}]
     assert snapshot(media_root)[3] == []
+
+
+def test_an_unreadable_upload_is_rejected_and_leaves_nothing(workspace, admin, media_root, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False):
+        _, job = background(workspace, admin, [upload("big.jsonl", jsonl(pairs(3)))])
+    for source in job.sources:
+        Path(source["path"]).unlink()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.parse_dataset_upload(job.pk) == "rejected"
+    assert snapshot(media_root) == ((0, 0, 0, []))
+    job.refresh_from_db()
+    assert job.problems[0]["reason"].startswith("could not read the uploaded file:")
+
+
+def test_deleting_a_dataset_while_its_upload_waits_rejects_the_upload_and_removes_the_files(
+    workspace, admin, media_root, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False):
+        version, job = background(workspace, admin, [upload("big.jsonl", jsonl(pairs(3)))])
+    with django_capture_on_commit_callbacks(execute=True):
+        services.dataset_delete(dataset=version.dataset)
+    assert snapshot(media_root) == ((0, 0, 0, []))
+    job.refresh_from_db()
+    assert job.status == Upload.Status.REJECTED
+    assert job.problems == [{"file": "big.jsonl", "line": None, "reason": "the dataset was deleted before this upload was read"}]
+    assert tasks.parse_dataset_upload(job.pk) == "rejected"  # the queued task finds nothing to do
+
+
+def test_a_file_name_too_long_for_the_disk_is_still_uploaded(workspace, admin, media_root, django_capture_on_commit_callbacks):
+    name = "é" * 200 + ".jsonl"  # 206 characters (Django keeps up to 255) but 406 bytes (the disk: 255)
+    with django_capture_on_commit_callbacks(execute=False):
+        _, job = background(workspace, admin, [upload(name, jsonl(pairs(2)))])
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.parse_dataset_upload(job.pk) == "stored"
+    assert job.file_names == [name]
+
+
+def test_a_small_rejected_upload_leaves_no_upload_row_either(workspace, admin, media_root):
+    with pytest.raises(UploadRejected):
+        create(workspace, admin, files=[upload("bad.jsonl", b"{\n")])
+    assert Upload.objects.count() == 0
 
 
 def test_example_dataset_is_seeded_once(workspace, admin):
@@ -186,3 +285,59 @@ def test_example_dataset_is_seeded_once(workspace, admin):
     assert version.status == DatasetVersion.Status.READY and version.record_count >= 40
     assert seed_example_dataset(workspace=workspace) == dataset
     assert Dataset.objects.filter(workspace=workspace).count() == 1
+
+
+# --------------------------------------------------------------------------- properties
+
+
+@pytest.fixture
+def property_env(workspace, admin, media_root, django_capture_on_commit_callbacks):
+    return workspace, admin, media_root, django_capture_on_commit_callbacks
+
+
+def _expected(files, options):
+    """What the parser makes of the files: (records, problem count)."""
+    records, problems = [], 0
+    for name, content in files:
+        parsed, found = parse_bytes(name, content, options)
+        records += parsed
+        problems += len(found)
+    return records, problems
+
+
+@fuzz_settings(max_examples=60)
+@given(files=st.lists(any_file, min_size=1, max_size=3), keep_valid_rows=st.booleans(), in_background=st.booleans())
+def test_property_a_problem_stores_nothing_and_keep_valid_rows_stores_exactly_the_valid_records(
+    property_env, files, keep_valid_rows, in_background
+):
+    """In the request and in the worker alike."""
+    workspace, admin, media_root, capture = property_env
+    options = UploadOptions(keep_valid_rows=keep_valid_rows, text_separator="---")
+    records, problems = _expected(files, options)
+    stored = bool(records) and (keep_valid_rows or not problems)
+    event(f"stored={stored} keep_valid_rows={keep_valid_rows} problems={bool(problems)}")
+    uploads = [upload(name, content) for name, content in files]
+    with transaction.atomic():  # rolled back after each example
+        try:
+            with capture(execute=False):
+                version = services.dataset_create_from_upload(
+                    workspace=workspace, user=admin, name="Fuzzed", files=uploads, options=options,
+                    background=in_background,
+                )
+            if in_background:
+                with capture(execute=True):
+                    status = tasks.parse_dataset_upload(version.upload.pk)
+                assert status == ("stored" if stored else "rejected")
+                assert Upload.objects.get().problem_total == (problems if stored else problems or 1)
+        except UploadRejected as exc:
+            assert not stored and not in_background
+            assert exc.total == (problems or 1)  # or the one "no records found"
+        if stored:
+            version.refresh_from_db()
+            assert version.record_count == len(records) == Record.objects.count()
+            assert list(version.records.values_list("data", flat=True)) == [r.data for r in records]
+            assert version.problem_total == problems
+        else:
+            assert (Dataset.objects.count(), DatasetVersion.objects.count(), Record.objects.count()) == (0, 0, 0)
+        assert snapshot(media_root)[3] == []
+        transaction.set_rollback(True)

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from corpora import services
-from corpora.models import DatasetVersion
+from corpora.models import DatasetVersion, Upload
 from corpora.services import UploadOptions
 from tests.corpora.conftest import jsonl, pairs, snapshot, upload
 
@@ -228,36 +228,102 @@ def test_dedupe_split_and_export_from_the_version_page(client, admin, workspace)
     assert len(lines) == 4 and sorted(line["split"] for line in lines) == ["train"] * 3 + ["validation"]
 
 
-def test_progress_partial_polls_while_processing_then_refreshes(client, admin, workspace, settings):
-    client.force_login(admin)
+def queue_background(workspace, user, content=None, *, name="big.jsonl", dataset=None, **options):
+    """A background upload whose task has not run yet: (version, upload)."""
+    files = [upload(name, content if content is not None else jsonl(pairs(20)))]
+    if dataset is None:
+        version = services.dataset_create_from_upload(
+            workspace=workspace, user=user, name="Big", files=files, background=True,
+            options=UploadOptions(**options),
+        )
+    else:
+        version = services.dataset_add_files(dataset=dataset, user=user, files=files, background=True)
+    return version, version.upload
+
+
+def run_task(upload_pk, django_capture_on_commit_callbacks):
+    from corpora.tasks import parse_dataset_upload
+
+    with django_capture_on_commit_callbacks(execute=True):
+        return parse_dataset_upload(upload_pk)
+
+
+def test_a_large_upload_sends_the_uploader_to_its_progress_page(client, admin, media_root, settings, tmp_path):
     settings.INKSTONE_UPLOAD_ASYNC_BYTES = 100
-    version = services.dataset_create_from_upload(
-        workspace=workspace, user=admin, name="Big", files=[upload("big.jsonl", jsonl(pairs(20)))],
-    )
-    page = client.get(version.get_absolute_url()).content.decode()
-    assert 'hx-trigger="every 1s"' in page and "<progress" in page
-    url = reverse("corpora:version_progress", args=[version.dataset_id, version.number])
-    assert "<progress" in client.get(url, HTTP_HX_REQUEST="true").content.decode()
-    DatasetVersion.objects.filter(pk=version.pk).update(status=DatasetVersion.Status.READY)
-    assert client.get(url, HTTP_HX_REQUEST="true")["HX-Refresh"] == "true"
+    client.force_login(admin)
+    response = post_files(client, [write(tmp_path, "big.jsonl", jsonl(pairs(20)))])
+    job = Upload.objects.get()
+    assert response.status_code == 302 and response.url == job.get_absolute_url() == f"/datasets/uploads/{job.pk}/"
+    page = client.get(response.url).content.decode()
+    assert "New dataset “Uploaded”" in page and "big.jsonl" in page
+    assert f'hx-get="/datasets/uploads/{job.pk}/status/" hx-trigger="every 1s"' in page and "<progress" in page
 
 
-def test_a_failed_background_upload_shows_its_problems(client, admin, workspace, media_root, settings,
-                                                      django_capture_on_commit_callbacks):
-    from corpora.tasks import parse_upload
-
+def test_status_partial_polls_while_processing_then_goes_to_the_version(
+    client, admin, workspace, media_root, django_capture_on_commit_callbacks
+):
     client.force_login(admin)
     with django_capture_on_commit_callbacks(execute=False):
-        version = services.dataset_create_from_upload(
-            workspace=workspace, user=admin, name="Big", background=True,
-            files=[upload("big.jsonl", jsonl(pairs(3)) + b'{"prompt": "x"}\n')],
-        )
-    with django_capture_on_commit_callbacks(execute=True):
-        assert parse_upload(version.pk) == "failed"
-    page = client.get(version.get_absolute_url()).content.decode()
-    assert "This upload was rejected: 1 problem. No records were stored." in page
-    assert "<td>big.jsonl</td><td>4</td><td>missing field &#x27;completion&#x27;</td>" in page
-    assert snapshot(media_root)[3] == []
+        version, job = queue_background(workspace, admin)
+    page = client.get(version.get_absolute_url()).content.decode()  # the version page polls the upload too
+    assert f'hx-get="/datasets/uploads/{job.pk}/status/" hx-trigger="every 1s"' in page and "<progress" in page
+    url = reverse("corpora:upload_status", args=[job.pk])
+    partial = client.get(url, HTTP_HX_REQUEST="true").content.decode()
+    assert "<progress" in partial and "<html" not in partial
+    assert run_task(job.pk, django_capture_on_commit_callbacks) == "stored"
+    assert client.get(url, HTTP_HX_REQUEST="true")["HX-Redirect"] == version.get_absolute_url()
+    assert client.get(job.get_absolute_url()).url == version.get_absolute_url()
+
+
+def test_a_rejected_background_upload_shows_its_problems_and_leaves_no_dataset(
+    client, admin, workspace, media_root, django_capture_on_commit_callbacks
+):
+    client.force_login(admin)
+    with django_capture_on_commit_callbacks(execute=False):
+        version, job = queue_background(workspace, admin, jsonl(pairs(3)) + b'{"prompt": "x"}\n')
+    assert run_task(job.pk, django_capture_on_commit_callbacks) == "rejected"
+    for url in (job.get_absolute_url(), reverse("corpora:upload_status", args=[job.pk])):
+        response = client.get(url, HTTP_HX_REQUEST="true")
+        body = response.content.decode()
+        assert response.status_code == 200
+        assert "The upload was rejected: 1 problem found. Nothing was stored." in body
+        assert "<td>big.jsonl</td><td>4</td><td>missing field &#x27;completion&#x27;</td>" in body
+        assert f'href="{reverse("corpora:dataset_create")}">upload them again</a>' in body
+        assert "hx-trigger" not in body  # the polling stops
+    assert client.get(version.get_absolute_url()).status_code == 404
+    assert "No datasets yet." in client.get(reverse("corpora:dataset_list")).content.decode()
+    assert snapshot(media_root) == (0, 0, 0, [])
+
+
+def test_rejected_files_for_a_dataset_link_back_to_its_add_files_form(
+    client, admin, workspace, media_root, django_capture_on_commit_callbacks
+):
+    client.force_login(admin)
+    dataset = make_dataset(workspace, admin)
+    with django_capture_on_commit_callbacks(execute=False):
+        _, job = queue_background(workspace, admin, b"prompt,completion\nHi,\n", name="more.csv", dataset=dataset)
+    assert run_task(job.pk, django_capture_on_commit_callbacks) == "rejected"
+    body = client.get(job.get_absolute_url()).content.decode()
+    assert "Files for “Voice”" in body and "empty text in column &#x27;completion&#x27;" in body
+    assert f'href="{reverse("corpora:dataset_add_files", args=[dataset.pk])}">upload them again</a>' in body
+    assert list(dataset.versions.values_list("number", flat=True)) == [1]
+
+
+@pytest.mark.parametrize("role", ["writer", "editor", "admin"])
+def test_an_upload_page_is_seen_by_its_workspace_members_only(
+    client, make_member, workspace, other_workspace, media_root, role, django_capture_on_commit_callbacks
+):
+    owner = make_member("admin", workspace, username="owner")
+    with django_capture_on_commit_callbacks(execute=False):
+        _, job = queue_background(workspace, owner, b"nope\n")
+    run_task(job.pk, django_capture_on_commit_callbacks)
+    urls = [job.get_absolute_url(), reverse("corpora:upload_status", args=[job.pk])]
+    client.force_login(make_member(role, workspace))
+    assert [client.get(url).status_code for url in urls] == [200, 200]
+    client.force_login(make_member("admin", other_workspace))
+    assert [client.get(url).status_code for url in urls] == [404, 404]
+    client.logout()
+    assert "/accounts/login/" in client.get(urls[0]).url
 
 
 # --------------------------------------------------------------------------- roles
