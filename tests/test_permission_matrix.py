@@ -89,7 +89,8 @@ RULES: dict[str, Rule] = {
     "corpora:dataset_add_files": R("/datasets/{dataset}/upload/", "admin"),
     "corpora:version_detail": R("/datasets/{dataset}/v1/"),
     "corpora:version_records": R("/datasets/{dataset}/v1/records/"),
-    "corpora:version_progress": R("/datasets/{dataset}/v1/progress/"),
+    "corpora:upload_detail": R("/datasets/uploads/{upload}/"),
+    "corpora:upload_status": R("/datasets/uploads/{upload}/status/"),
     "corpora:version_dedupe": R("/datasets/{dataset}/v1/dedupe/", "admin", method="POST"),
     "corpora:version_split": R("/datasets/{dataset}/v1/split/", "admin", method="POST", data={"validation_fraction": "0.5", "seed": "1"}),
     "corpora:version_export": R("/datasets/{dataset}/v1/export/"),
@@ -118,6 +119,7 @@ RULES: dict[str, Rule] = {
     "api-style-detail": API("/api/styles/{style}/", "editor", method="DELETE"),
     "api-dataset-list": API("/api/datasets/", "admin", method="POST", data={}, multipart=True),
     "api-dataset-detail": API("/api/datasets/{dataset}/", "admin", method="PATCH", data={}),
+    "api-dataset-upload": API("/api/datasets/uploads/{upload}/"),
     "api-dataset-records": API("/api/datasets/{dataset}/records/"),
     "api-dataset-export": API("/api/datasets/{dataset}/export/"),
     "api-dataset-files": API("/api/datasets/{dataset}/files/", "admin", method="POST", data={}, multipart=True),
@@ -188,10 +190,14 @@ def world(db, make_member, workspace, other_workspace, settings, tmp_path):
     version = dataset_create_from_upload(
         workspace=workspace, user=author, name="Examples",
         files=[SimpleUploadedFile("a.jsonl", b'{"text": "one"}\n{"text": "two"}\n{"text": "three"}\n')])
+    waiting = dataset_create_from_upload(  # parsed by a worker later (none runs here)
+        workspace=workspace, user=author, name="Waiting", background=True,
+        files=[SimpleUploadedFile("b.jsonl", b'{"text": "four"}\n')])
     article = drafting.draft_create(workspace=workspace, user=author, request=drafting.DraftRequest(prompt="Hi"))
     model = ModelVersion.objects.create(workspace=workspace, name="local", kind="model", source="/models/x", spec="/models/x")
     objects = {"workspace": workspace.pk, "prompt": prompt.pk, "style": style.pk, "dataset": version.dataset_id,
-               "article": article.pk, "generation": article.generations.get().pk, "model": model.pk}
+               "article": article.pk, "generation": article.generations.get().pk, "model": model.pk,
+               "upload": waiting.upload.pk}
     return users, objects
 
 

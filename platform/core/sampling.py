@@ -54,7 +54,8 @@ def seed_form_field() -> forms.IntegerField:
 
 
 def seed_api_field(**kwargs) -> serializers.IntegerField:
-    return serializers.IntegerField(min_value=SEED.minimum, max_value=SEED.maximum, help_text=SEED.help, **kwargs)
+    kwargs.setdefault("help_text", SEED.help)
+    return serializers.IntegerField(min_value=SEED.minimum, max_value=SEED.maximum, **kwargs)
 
 
 def _api_field(spec: ParamSpec) -> serializers.Field:

@@ -1,6 +1,5 @@
 """REST API for datasets: input serializer -> one service -> output serializer."""
 
-from django.core.exceptions import ValidationError
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -11,11 +10,14 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import generics, serializers, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api import InputSerializer, query_choice
+from core.fields import ID_MAX, parse_id
+from core.sampling import seed_api_field
 from corpora import selectors, services
 from corpora.models import Dataset, DatasetVersion, Record, Upload
 from corpora.parsing import DELIMITERS
@@ -106,13 +108,11 @@ class UploadOutput(serializers.ModelSerializer):
 
 
 class UploadRejectedOutput(serializers.Serializer):
-    detail = serializers.CharField()
-    errors = ProblemOutput(many=True)
-    total = serializers.IntegerField()
+    """File problems, or (for a bad field) `{field: [messages]}` instead."""
 
-
-def _django_errors(exc: ValidationError) -> dict:
-    return exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+    detail = serializers.CharField(required=False)
+    errors = ProblemOutput(many=True, required=False)
+    total = serializers.IntegerField(required=False)
 
 
 def _too_large_response(request) -> Response | None:
@@ -127,7 +127,7 @@ def _too_large_response(request) -> Response | None:
     return None
 
 
-class UploadInput(serializers.Serializer):
+class UploadInput(InputSerializer):
     """Files and how to read them (as on the upload page)."""
 
     files = serializers.ListField(
@@ -183,8 +183,6 @@ def _upload(request, input_class, store) -> Response:
     except services.UploadRejected as exc:
         return Response({"detail": exc.message, "errors": exc.as_dicts(), "total": exc.total},
                         status=status.HTTP_400_BAD_REQUEST)
-    except ValidationError as exc:
-        return Response(_django_errors(exc), status=status.HTTP_400_BAD_REQUEST)
     if version.status == DatasetVersion.Status.PROCESSING:
         body = UploadOutput(version.upload, context={"request": request}).data
         return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["url"]})
@@ -212,7 +210,7 @@ class DatasetListApi(generics.ListAPIView):
         return selectors.dataset_list(
             workspace=self.request.membership.workspace,
             search=self.request.query_params.get("search", ""),
-            status=self.request.query_params.get("status", ""),
+            status=query_choice(self.request, "status", DatasetVersion.Status.values),
         )
 
     @extend_schema(parameters=[
@@ -249,11 +247,10 @@ class DatasetUploadApi(APIView):
 class DatasetDetailApi(APIView):
     """One dataset. PATCH renames or re-describes it, DELETE removes it with all versions (admins)."""
 
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
     required_action = "datasets.view"
     required_actions = {"PATCH": "datasets.manage", "DELETE": "datasets.manage"}
 
-    class UpdateInput(serializers.Serializer):
+    class UpdateInput(InputSerializer):
         name = serializers.CharField(max_length=120, required=False)
         description = serializers.CharField(required=False, allow_blank=True)
 
@@ -270,10 +267,7 @@ class DatasetDetailApi(APIView):
         dataset = self._dataset(request, pk)
         data = self.UpdateInput(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        try:
-            dataset = services.dataset_update(dataset=dataset, **data.validated_data)
-        except ValidationError as exc:
-            return Response(_django_errors(exc), status=status.HTTP_400_BAD_REQUEST)
+        dataset = services.dataset_update(dataset=dataset, **data.validated_data)  # errors: core.api's handler
         return Response(DatasetOutput(dataset).data)
 
     @extend_schema(responses={204: None})
@@ -287,12 +281,11 @@ VERSION_PARAM = OpenApiParameter("version", int, description="Version number; de
 
 def _version_from_query(request, dataset) -> DatasetVersion:
     raw = request.query_params.get("version")
-    if raw in (None, ""):
+    if raw is None:
         return selectors.version_get(dataset=dataset)
-    try:
-        number = int(raw)
-    except ValueError:
-        raise serializers.ValidationError({"version": ["A version number, e.g. 2."]}) from None
+    number = parse_id(raw)
+    if number is None:
+        raise serializers.ValidationError({"version": ["A version number, e.g. 2."]})
     return selectors.version_get(dataset=dataset, number=number)
 
 
@@ -307,9 +300,7 @@ class DatasetRecordsApi(generics.ListAPIView):
             membership=self.request.membership, pk=self.kwargs["pk"], action="datasets.view"
         )
         version = _version_from_query(self.request, dataset)
-        split = self.request.query_params.get("split") or None
-        if split not in (None, *Record.Split.values, "unsplit"):
-            raise serializers.ValidationError({"split": ["One of train, validation, unsplit."]})
+        split = query_choice(self.request, "split", ["train", "validation", "unsplit"]) or None
         return selectors.version_records(version=version, split=split)
 
     @extend_schema(parameters=[
@@ -334,6 +325,12 @@ class DatasetExportApi(APIView):
 
     required_action = "datasets.view"
     renderer_classes = [JSONRenderer, JsonLinesRenderer]
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        """Errors are JSON whatever `?format=` asked for (the JSON Lines renderer is for records)."""
+        if response.status_code >= 400:
+            request.accepted_renderer, request.accepted_media_type = JSONRenderer(), "application/json"
+        return super().finalize_response(request, response, *args, **kwargs)
 
     @extend_schema(
         parameters=[VERSION_PARAM],
@@ -364,20 +361,21 @@ class DatasetFilesApi(APIView):
             dataset=dataset, user=request.user, files=data["files"], options=data["options"]))
 
 
-class VersionInput(serializers.Serializer):
-    version = serializers.IntegerField(required=False, allow_null=True, default=None,
+class VersionInput(InputSerializer):
+    version = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1, max_value=ID_MAX,
                                        help_text="The version to start from; default the latest.")
 
 
 class SplitInput(VersionInput):
-    validation_fraction = serializers.FloatField(default=0.1, help_text="Share of records for validation, 0-1.")
-    seed = serializers.IntegerField(default=0, min_value=0, help_text="The same seed gives the same split.")
+    validation_fraction = serializers.FloatField(
+        default=0.1, min_value=0.001, max_value=0.999, help_text="Share of records for validation, between 0 and 1.",
+        error_messages=dict.fromkeys(("min_value", "max_value"), "Choose a validation fraction between 0 and 1 (e.g. 0.1)."))
+    seed = seed_api_field(default=0, help_text="The same seed gives the same split.")
 
 
 class _VersionOperationApi(APIView):
     """POST makes a new version from an existing one (admins)."""
 
-    parser_classes = [JSONParser, FormParser]
     required_action = "datasets.manage"
     input_class = VersionInput
 
@@ -389,10 +387,7 @@ class _VersionOperationApi(APIView):
         data = self.input_class(data=request.data)
         data.is_valid(raise_exception=True)
         version = selectors.version_get(dataset=dataset, number=data.validated_data.pop("version"))
-        try:
-            new = self.operate(version, request.user, data.validated_data)
-        except ValidationError as exc:
-            return Response(_django_errors(exc), status=status.HTTP_400_BAD_REQUEST)
+        new = self.operate(version, request.user, data.validated_data)  # errors: core.api's handler
         return Response(VersionOutput(new).data, status=status.HTTP_201_CREATED)
 
 
