@@ -17,18 +17,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import shutil
-import subprocess
 import sys
-import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _stack import Stack  # noqa: E402
+
 PROMPT = "Write a short story about a lighthouse keeper who finds a message in a bottle."
 
 
@@ -36,53 +32,18 @@ def emit(**fields) -> None:
     print(json.dumps(fields), flush=True)
 
 
-def setup_django(data_dir: Path) -> None:
-    os.environ["INKSTONE_DATA_DIR"] = str(data_dir)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    sys.path[:0] = [str(ROOT / "platform"), str(ROOT)]
-    import django
-
-    django.setup()
-
-
-def start(argv: list[str], log: Path, **env: str) -> subprocess.Popen:
-    full_env = {**os.environ, "PYTHONPATH": f"{ROOT / 'platform'}:{ROOT}", **env}
-    return subprocess.Popen(argv, cwd=ROOT, env=full_env, stdout=open(log, "wb"), stderr=subprocess.STDOUT,
-                            start_new_session=True)
-
-
-def wait_until(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise TimeoutError(f"{what} did not happen within {timeout:.0f} s")
-
-
 class Client:
-    def __init__(self, base: str, key: str, cookie: str):
-        self.base, self.key, self.cookie = base, key, cookie
-
-    def post_generation(self, tokens: int, seed: int) -> dict:
-        body = {"prompt": PROMPT, "seed": seed,
-                "params": {"max_new_tokens": tokens, "min_new_tokens": tokens, "temperature": 0.7}}
-        request = urllib.request.Request(self.base + "/api/generations/", data=json.dumps(body).encode(), method="POST",
-                                         headers={"Authorization": f"Token {self.key}", "Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return json.loads(response.read())
+    def __init__(self, stack: Stack):
+        self.stack = stack
 
     async def draft(self, tokens: int, seed: int) -> dict:
         """POST, follow the socket to the end; times are relative to the POST."""
-        import websockets
-
         t0 = time.perf_counter()
-        created = await asyncio.to_thread(self.post_generation, tokens, seed)
+        body = {"prompt": PROMPT, "seed": seed,
+                "params": {"max_new_tokens": tokens, "min_new_tokens": tokens, "temperature": 0.7}}
+        created = await asyncio.to_thread(self.stack.post_generation, body)
         first = None
-        url = self.base.replace("http", "ws") + created["ws_url"]
-        async with websockets.connect(url, additional_headers={"Cookie": self.cookie, "Origin": self.base}) as ws:
+        async with self.stack.websocket(created["ws_url"]) as ws:
             while True:
                 message = json.loads(await ws.recv())
                 if message["type"] == "append" and message["text"] and first is None:
@@ -142,51 +103,8 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
 
-    data_dir = Path(tempfile.mkdtemp(prefix="inkstone-bench-"))
-    models = ROOT / "var" / "models"
-    if models.exists():  # reuse the converted default model instead of converting again
-        shutil.copytree(models, data_dir / "models", symlinks=True)
-    setup_django(data_dir)
-    from django.conf import settings
-    from django.core.management import call_command
-    from django.test import Client as DjangoClient
-
-    from accounts.models import User
-    from accounts.services import membership_set, workspace_create
-    from accounts.tokens import api_token_create
-    from core.redis_server import embedded_redis_argv
-
-    call_command("migrate", verbosity=0)
-    call_command("default_model", verbosity=0)
-    processes = []
-    try:
-        if settings.USES_EMBEDDED_REDIS:
-            processes.append(start(embedded_redis_argv(settings.EMBEDDED_REDIS_SOCKET), data_dir / "redis.log"))
-        port = 8700 + os.getpid() % 200
-        processes.append(start([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
-                               data_dir / "web.log"))
-        processes.append(start([sys.executable, "manage.py", "worker"], data_dir / "worker.log",
-                               Q_CLUSTER_NAME="generation", INKSTONE_GENERATIONS_PER_MINUTE="1000"))
-
-        user = User.objects.create_user("bench", password="bench-password-1")
-        membership_set(workspace=workspace_create(name="Bench", starter_content=False), user=user, role="writer")
-        _, key = api_token_create(user=user, name="bench")
-        django_client = DjangoClient()
-        django_client.force_login(user)
-        base = f"http://127.0.0.1:{port}"
-        client = Client(base, key, f"sessionid={django_client.cookies['sessionid'].value}")
-
-        def up():  # web, Redis and the generation cluster (this bench runs no training cluster)
-            try:
-                with urllib.request.urlopen(base + "/healthz", timeout=2) as response:
-                    report = json.loads(response.read())
-            except urllib.error.HTTPError as error:
-                report = json.loads(error.read())
-            except OSError:
-                return False
-            return report["channel_layer"]["ok"] and report["workers"]["generation"]["ok"]
-
-        wait_until(up, 120, "the stack (web, Redis, worker)")
+    with Stack(INKSTONE_GENERATIONS_PER_MINUTE="1000", INKSTONE_MAX_ACTIVE_GENERATIONS_PER_USER="100") as stack:
+        client = Client(stack)
         asyncio.run(client.draft(8, seed=1))  # loads the model in the worker: we measure it warm
 
         e2e_runs, base_runs = [], []
@@ -225,14 +143,6 @@ def main() -> int:
         emit(bench="stream_e2e.concurrent_drafts", drafts=n, tokens_each=tokens, sequential_s=round(sequential, 2),
              concurrent_s=round(concurrent, 2), ratio=round(sequential / concurrent, 2), target="concurrent sooner",
              ok=concurrent < sequential)
-    finally:
-        for process in processes:
-            try:
-                os.killpg(process.pid, 15)
-                process.wait(10)
-            except Exception:
-                pass
-        shutil.rmtree(data_dir, ignore_errors=True)
     return 0
 
 
