@@ -52,7 +52,7 @@ class VersionOutput(serializers.ModelSerializer):
 
 
 class DatasetOutput(serializers.ModelSerializer):
-    created_by = serializers.CharField(source="created_by.username", default=None, read_only=True)
+    created_by = serializers.CharField(source="created_by.username", default=None, read_only=True, allow_null=True)
     latest_version = serializers.SerializerMethodField()
     versions = serializers.SerializerMethodField()
 
