@@ -122,14 +122,17 @@ class LiveClient:
             urllib.request.HTTPCookieProcessor(self.cookies), NoRedirect
         )
 
-    def request(self, method: str, path: str, data: dict | None = None, headers: dict | None = None):
+    def request(self, method: str, path: str, data: dict | None = None, headers: dict | None = None,
+                csrf: bool = True):
         import urllib.error
         import urllib.parse
         import urllib.request
 
         body = None
         headers = {"Referer": self.base_url + path, **(headers or {})}
-        if method == "POST":
+        if method == "POST" and not csrf:
+            body = urllib.parse.urlencode(data or {}).encode()
+        elif method == "POST":
             token = next((c.value for c in self.cookies if c.name == "csrftoken"), None)
             if token is None:
                 self.request("GET", path)

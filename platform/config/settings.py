@@ -273,11 +273,20 @@ AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"  # attempts visible 
 INKSTONE_API_AUTH_FAILURE_LIMIT = env_int("INKSTONE_API_AUTH_FAILURE_LIMIT", 20)
 INKSTONE_API_AUTH_FAILURE_WINDOW = env_int("INKSTONE_API_AUTH_FAILURE_WINDOW", 300)
 
+# Refused requests (4xx) are logged as one line (config.request_log); 5xx keep their traceback.
+MIDDLEWARE += ["config.request_log.RefusalReasonMiddleware"]
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"refusals": {"()": "config.request_log.RefusalFilter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["refusals"]}
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("INKSTONE_LOG_LEVEL", "INFO")},
-    "loggers": {"django.channels.server": {"level": "WARNING"}},
+    "loggers": {
+        "django.channels.server": {"level": "WARNING"},
+        # Django's own console handler would print every django.* record a second time
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+    },
 }
