@@ -18,10 +18,11 @@ from django.shortcuts import render
 API_AUTH_CACHE_PREFIX = "api-auth-failures"
 
 
-def client_address(request) -> str:
+def client_address(request) -> str | None:
     """The caller's address. Behind a proxy, daphne's --proxy-headers puts the forwarded
-    address in REMOTE_ADDR; nothing else here reads X-Forwarded-For (it is client-supplied)."""
-    return request.META.get("REMOTE_ADDR") or "unknown"
+    address in REMOTE_ADDR; nothing else here reads X-Forwarded-For (it is client-supplied).
+    None when there is none (a request built in code, e.g. by the test client's force_login)."""
+    return request.META.get("REMOTE_ADDR") or None
 
 
 # --- Sign-in lockout (django-axes) -----------------------------------------------------------
@@ -72,7 +73,7 @@ def _key(address: str, window: str) -> str:
 def api_auth_retry_after(request) -> int | None:
     """Seconds until this address may try an API token again, or None when it may now."""
     window, remaining = _window(time.time())
-    failures = cache.get(_key(client_address(request), window), 0)
+    failures = cache.get(_key(client_address(request) or "unknown", window), 0)
     if failures < settings.INKSTONE_API_AUTH_FAILURE_LIMIT:
         return None
     return max(1, math.ceil(remaining))
@@ -80,7 +81,7 @@ def api_auth_retry_after(request) -> int | None:
 
 def api_auth_failure_record(request) -> None:
     window, remaining = _window(time.time())
-    key = _key(client_address(request), window)
+    key = _key(client_address(request) or "unknown", window)
     timeout = math.ceil(remaining) + 1
     cache.add(key, 0, timeout=timeout)
     try:
