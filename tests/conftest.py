@@ -60,6 +60,15 @@ def password_hash(password: str) -> str:
     return make_password(password)
 
 
+@pytest.fixture(autouse=True)
+def fresh_api_auth_throttle(redis_service):
+    """Wrong API tokens are counted per address in Redis, which outlives a test: start at zero.
+    (Sign-in lockouts live in the database and go with each test's rollback or flush.)"""
+    from accounts.throttling import api_auth_failures_reset
+
+    api_auth_failures_reset()
+
+
 @pytest.fixture
 def make_member(db):
     """make_member(role, workspace=None, username=None) -> User with a membership."""

@@ -102,3 +102,54 @@ def html_text(html: str) -> str:
 
     Collector().feed(html)
     return " ".join("".join(parts).split())
+
+
+class LiveClient:
+    """A cookie-keeping HTTP client for a live server (urllib; no redirects followed), which
+    sends Django's CSRF token with every POST. `request()` returns (status, headers, body)."""
+
+    def __init__(self, base_url: str):
+        import http.cookiejar
+        import urllib.request
+
+        class NoRedirect(urllib.request.HTTPRedirectHandler):
+            def redirect_request(self, *args, **kwargs):
+                return None
+
+        self.base_url = base_url
+        self.cookies = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(self.cookies), NoRedirect
+        )
+
+    def request(self, method: str, path: str, data: dict | None = None, headers: dict | None = None,
+                csrf: bool = True):
+        import urllib.error
+        import urllib.parse
+        import urllib.request
+
+        body = None
+        headers = {"Referer": self.base_url + path, **(headers or {})}
+        if method == "POST" and not csrf:
+            body = urllib.parse.urlencode(data or {}).encode()
+        elif method == "POST":
+            token = next((c.value for c in self.cookies if c.name == "csrftoken"), None)
+            if token is None:
+                self.request("GET", path)
+                token = next(c.value for c in self.cookies if c.name == "csrftoken")
+            body = urllib.parse.urlencode({"csrfmiddlewaretoken": token, **(data or {})}).encode()
+        request = urllib.request.Request(self.base_url + path, data=body, method=method, headers=headers)
+        try:
+            with self.opener.open(request, timeout=30) as response:
+                return response.status, response.headers, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.headers, error.read().decode()
+
+    def get(self, path: str, **kwargs):
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, data: dict | None = None, **kwargs):
+        return self.request("POST", path, data, **kwargs)
+
+    def log_in(self, username: str, password: str = "correct horse 42") -> int:
+        return self.post("/accounts/login/", {"username": username, "password": password})[0]

@@ -8,6 +8,7 @@ from django.utils import timezone
 from rest_framework import authentication, exceptions
 
 from accounts.models import ApiToken
+from accounts.throttling import api_auth_failure_record, api_auth_retry_after
 
 KEY_PREFIX = "ink_"
 
@@ -40,6 +41,9 @@ def user_for_key(key: str):
 
 
 class ApiTokenAuthentication(authentication.BaseAuthentication):
+    """Token or Bearer keys. An address with too many wrong keys in a window is answered 429
+    (with Retry-After) for the rest of it, whatever key it sends."""
+
     keywords = ("token", "bearer")
 
     def authenticate(self, request):
@@ -48,8 +52,15 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
             return None
         if len(header) != 2:
             raise exceptions.AuthenticationFailed("Authorization header: expected 'Token <key>'.")
+        retry_after = api_auth_retry_after(request)
+        if retry_after is not None:
+            raise exceptions.Throttled(
+                wait=retry_after,
+                detail="Too many failed API token attempts from this address.",
+            )
         user = user_for_key(header[1])
         if user is None:
+            api_auth_failure_record(request)
             raise exceptions.AuthenticationFailed("Invalid or revoked API token.")
         return user, None
 

@@ -5,6 +5,7 @@ unix socket, both under INKSTONE_DATA_DIR. Production: DATABASE_URL, REDIS_URL a
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -26,6 +27,19 @@ def env_bool(name: str, default: bool) -> bool:
 
 def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def env_int(name: str, default: int, minimum: int = 1) -> int:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r}: expected a whole number") from None
+    if number < minimum:
+        raise ImproperlyConfigured(f"{name}={value!r}: must be at least {minimum}")
+    return number
 
 
 DATA_DIR = Path(os.environ.get("INKSTONE_DATA_DIR") or BASE_DIR / "var").resolve()
@@ -252,11 +266,68 @@ if not DEBUG:
     SECURE_REFERRER_POLICY = "same-origin"
     X_FRAME_OPTIONS = "DENY"
 
+# --- Edge security: brute-force lockout (django-axes) and API-token failure throttling ------
+INSTALLED_APPS += ["axes"]
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]  # last: it turns a lockout into our 429 page
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses a locked-out account or address first
+    "django.contrib.auth.backends.ModelBackend",
+]
+# A sign-in is refused (HTTP 429, Retry-After) after this many failures within the cool-off,
+# counted per account and, separately, per client address; each failure restarts the cool-off.
+AXES_FAILURE_LIMIT = env_int("INKSTONE_LOGIN_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("INKSTONE_LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_CALLABLE = "accounts.throttling.lockout_response"
+# The client address is REMOTE_ADDR, which daphne --proxy-headers sets from X-Forwarded-For.
+AXES_CLIENT_IP_CALLABLE = "accounts.throttling.client_address"
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"  # attempts visible in the admin
+# Wrong API tokens (Token/Bearer) per client address per window before 429 for the window's rest.
+INKSTONE_API_AUTH_FAILURE_LIMIT = env_int("INKSTONE_API_AUTH_FAILURE_LIMIT", 20)
+INKSTONE_API_AUTH_FAILURE_WINDOW = env_int("INKSTONE_API_AUTH_FAILURE_WINDOW", 300)
+
+# --- Edge security: Content-Security-Policy (django-csp) and offline Swagger UI ---------------
+# Every page works with no inline script, style or event handler: scripts and styles are static
+# files. 'self' covers same-origin ws:/wss: in connect-src (CSP Level 3; Chromium, Firefox).
+INSTALLED_APPS += ["csp", "drf_spectacular_sidecar"]
+MIDDLEWARE += ["csp.middleware.CSPMiddleware"]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    },
+}
+# Swagger UI's assets come from drf-spectacular-sidecar's static files, never from a CDN.
+SPECTACULAR_SETTINGS["SWAGGER_UI_DIST"] = "SIDECAR"
+SPECTACULAR_SETTINGS["SWAGGER_UI_FAVICON_HREF"] = "SIDECAR"
+SPECTACULAR_SETTINGS["REDOC_DIST"] = "SIDECAR"
+SPECTACULAR_SETTINGS["SWAGGER_UI_SETTINGS"] = {
+    **SPECTACULAR_SETTINGS.get("SWAGGER_UI_SETTINGS", {"deepLinking": True}),
+    "validatorUrl": None,  # no badge fetched from validator.swagger.io
+}
+
+# Refused requests (4xx) are logged as one line (config.request_log); 5xx keep their traceback.
+MIDDLEWARE += ["config.request_log.RefusalReasonMiddleware"]
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"refusals": {"()": "config.request_log.RefusalFilter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["refusals"]}
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("INKSTONE_LOG_LEVEL", "INFO")},
-    "loggers": {"django.channels.server": {"level": "WARNING"}},
+    "loggers": {
+        "django.channels.server": {"level": "WARNING"},
+        # Django's own console handler would print every django.* record a second time
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+    },
 }

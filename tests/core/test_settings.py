@@ -53,3 +53,12 @@ def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(db):
 def test_openapi_schema_validates_without_warnings():
     result = run_manage("spectacular", "--validate", "--fail-on-warn", "--file", os.devnull)
     assert result.returncode == 0, result.stderr
+
+
+def test_bad_security_limits_are_named():
+    result = run_manage("check", INKSTONE_LOGIN_FAILURE_LIMIT="ten")
+    assert result.returncode != 0
+    assert "INKSTONE_LOGIN_FAILURE_LIMIT='ten': expected a whole number" in result.stderr
+    result = run_manage("check", INKSTONE_API_AUTH_FAILURE_WINDOW="0")
+    assert result.returncode != 0
+    assert "INKSTONE_API_AUTH_FAILURE_WINDOW='0': must be at least 1" in result.stderr
