@@ -1,6 +1,6 @@
 """End-to-end drafting speed: POST /api/generations/ -> worker -> channel layer -> websocket.
 
-Starts the real stack on a scratch data dir (SQLite, embedded Redis, daphne, one generation
+Starts the real stack on a scratch data dir (SQLite, embedded Redis, the web server, one generation
 worker with the default model), then compares, in the same run:
 
 - e2e tokens/s (POST to the last piece on the socket) vs plain `model.generate` of the same

@@ -108,7 +108,7 @@ def other_workspace(db):
 
 @pytest.fixture
 def asgi_server(transactional_db, tmp_path):
-    """A real ASGI server (daphne) in a child process, on the test database and Redis."""
+    """A real ASGI server (uvicorn, as the Procfile runs it) in a child process, on the test database and Redis."""
     from django.db import connection
 
     process, url = start_asgi_server(connection.settings_dict, tmp_path / "asgi.log")

@@ -19,7 +19,7 @@ API_AUTH_CACHE_PREFIX = "api-auth-failures"
 
 
 def client_address(request) -> str | None:
-    """The caller's address. Behind a proxy, daphne's --proxy-headers puts the forwarded
+    """The caller's address. Behind a proxy, uvicorn's --proxy-headers puts the forwarded
     address in REMOTE_ADDR; nothing else here reads X-Forwarded-For (it is client-supplied).
     None when there is none (a request built in code, e.g. by the test client's force_login)."""
     return request.META.get("REMOTE_ADDR") or None

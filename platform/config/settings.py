@@ -57,7 +57,6 @@ ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]" if 
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
 
 INSTALLED_APPS = [
-    "daphne",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -279,7 +278,8 @@ AXES_FAILURE_LIMIT = env_int("INKSTONE_LOGIN_FAILURE_LIMIT", 10)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("INKSTONE_LOGIN_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_LOCKOUT_CALLABLE = "accounts.throttling.lockout_response"
-# The client address is REMOTE_ADDR, which daphne --proxy-headers sets from X-Forwarded-For.
+# The client address is REMOTE_ADDR, which uvicorn --proxy-headers sets from X-Forwarded-For
+# (only for the proxy addresses in --forwarded-allow-ips).
 AXES_CLIENT_IP_CALLABLE = "accounts.throttling.client_address"
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"  # attempts visible in the admin
 # Wrong API tokens (Token/Bearer) per client address per window before 429 for the window's rest.

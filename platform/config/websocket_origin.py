@@ -49,7 +49,7 @@ def _header(scope, name: bytes) -> str | None:
 
 
 def _is_secure(scope) -> bool:
-    if scope.get("scheme") in ("wss", "https"):  # daphne --proxy-headers maps X-Forwarded-Proto here
+    if scope.get("scheme") in ("wss", "https"):  # uvicorn --proxy-headers maps X-Forwarded-Proto here
         return True
     proxy_header = getattr(settings, "SECURE_PROXY_SSL_HEADER", None)
     if proxy_header:

@@ -135,7 +135,7 @@ def test_wrong_api_tokens_from_one_address_are_throttled_with_retry_after(make_m
 
 
 def test_lockout_on_a_live_server_ignores_a_spoofed_forwarded_for(transactional_db, make_member, workspace, tmp_path):
-    """Through daphne (the async middleware path): each try claims another X-Forwarded-For,
+    """Through the live server (the async middleware path): each try claims another X-Forwarded-For,
     which without --proxy-headers is just a header the client wrote, so it changes nothing."""
     from django.db import connection
 

@@ -44,7 +44,7 @@ def test_refusals_are_logged_once_as_one_line_on_a_live_server(transactional_db,
     lines = log.splitlines()
     for line in expected:
         assert sum(line in logged for logged in lines) == 1, f"{line!r} not logged exactly once:\n{log}"
-    # besides daphne's access-log line, each refusal appears once: no second (unformatted) copy
+    # besides the server's access-log line, each refusal appears once: no second (unformatted) copy
     assert sum("/accounts/workspace/members/" in logged for logged in lines) == 2, log
 
 

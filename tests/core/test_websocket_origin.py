@@ -1,4 +1,4 @@
-"""WebSockets accept only pages of the same origin (scheme, host and port), on a real daphne."""
+"""WebSockets accept only pages of the same origin (scheme, host and port), on a real server."""
 
 import asyncio
 import json
@@ -27,7 +27,7 @@ def signed_in(make_member, workspace, client):
 
 @pytest.fixture
 def server(tmp_path):
-    """start(**env) -> base URL of a daphne on the test database."""
+    """start(**env) -> base URL of a live ASGI server on the test database."""
     processes = []
 
     def start(**env):
@@ -80,7 +80,7 @@ def test_a_page_of_the_same_origin_may_open_a_socket(server, signed_in):
     None,                         # no Origin at all (not a browser)
     "null",                       # sandboxed or file:// pages
     "http://127.0.0.1:{port}/path",
-    "http://127.0.0.1:notaport",  # daphne itself refuses this one (400)
+    "http://127.0.0.1:notaport",  # the server itself may refuse this one (400)
 ])
 def test_other_origins_are_refused(server, signed_in, origin):
     cookie, path = signed_in
@@ -109,7 +109,7 @@ def test_an_origin_listed_in_csrf_trusted_origins_is_accepted(server, signed_in)
 
 def test_behind_a_tls_proxy_the_https_origin_is_the_sites(server, signed_in):
     """Production settings trust X-Forwarded-Proto (SECURE_PROXY_SSL_HEADER): the page the
-    browser shows is https://, though the proxy speaks plain ws:// to daphne."""
+    browser shows is https://, though the proxy speaks plain ws:// to the server."""
     from django.conf import settings
 
     cookie, path = signed_in
