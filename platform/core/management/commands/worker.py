@@ -10,10 +10,12 @@ def wait_for_redis(url: str, timeout: float = 15.0) -> None:
     """The cluster keeps its statistics in the Redis cache; wait for it at start-up."""
     import redis
 
+    from core.redis_server import quick_client
+
     deadline = time.monotonic() + timeout
     while True:
         try:
-            redis.Redis.from_url(url).ping()
+            quick_client(url).ping()
             return
         except redis.RedisError as exc:
             if time.monotonic() > deadline:
