@@ -500,6 +500,12 @@ class TextStream(Iterator[str]):
         return piece
 
     @property
+    def tokens_taken(self) -> int:
+        """Tokens read so far: their text has been given out, but for a held-back tail (an
+        incomplete character, a possible stop sequence). The model may already be further on."""
+        return len(self._token_ids)
+
+    @property
     def result(self) -> GenerationResult:
         for _ in self:
             pass

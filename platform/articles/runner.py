@@ -124,11 +124,11 @@ def _stream_one(engine, loaded, generation: Generation, stop: threading.Event) -
                 continue
             seq += 1
             text += piece
-            event = piece_event(generation.pk, seq, piece, tokens=stream.row.produced, elapsed=time.monotonic() - started)
+            event = piece_event(generation.pk, seq, piece, tokens=stream.tokens_taken, elapsed=time.monotonic() - started)
             publish(generation.pk, event)
             if time.monotonic() - last_persist >= PERSIST_EVERY_S:
-                # completion_tokens too: a retry of a run cut short writes only what is left
-                Generation.objects.filter(pk=generation.pk).update(text=text, seq=seq, completion_tokens=stream.row.produced)
+                # with the tokens of that text: a retry of a run cut short writes only what is left
+                Generation.objects.filter(pk=generation.pk).update(text=text, seq=seq, completion_tokens=stream.tokens_taken)
                 last_persist = time.monotonic()
         result = stream.result
         usage = result.usage

@@ -114,6 +114,17 @@ def test_the_continuation_joins_the_prefill_without_a_lost_or_doubled_space(tiny
     assert "".join(pieces) == stream.result.text
 
 
+def test_tokens_taken_are_the_tokens_of_the_text_given_out_so_far(tiny):
+    stream = stream_generate(tiny, messages=CHAT, params=GenerationParams(max_new_tokens=30, min_new_tokens=30, seed=2))
+    given, marks = "", []
+    for piece in stream:
+        given += piece
+        marks.append((stream.tokens_taken, given))
+    ids = stream.result.token_ids
+    for taken, text in marks:
+        assert tiny.tokenizer.decode(ids[:taken], skip_special_tokens=True, clean_up_tokenization_spaces=False) == text
+
+
 def test_incremental_decoder_with_context_gives_only_the_new_text(tiny):
     tokenizer = tiny.tokenizer
     ids = tokenizer("Hello there, world 😀 again", add_special_tokens=False)["input_ids"]
