@@ -78,6 +78,7 @@ class Child:
     start_due: float | None = 0.0  # monotonic time of the next start; None while running
     quick_exits: deque = field(default_factory=lambda: deque(maxlen=GIVE_UP_AFTER))
     last_lines: deque = field(default_factory=lambda: deque(maxlen=5))
+    reader: threading.Thread | None = None
 
     @property
     def kind(self) -> str:
@@ -132,7 +133,8 @@ class Supervisor:
             start_new_session=True,
         )
         child.started_at, child.start_due = time.monotonic(), None
-        threading.Thread(target=self._read, args=(child, child.popen.stdout), daemon=True).start()
+        child.reader = threading.Thread(target=self._read, args=(child, child.popen.stdout), daemon=True)
+        child.reader.start()
         self.say(f"{child.name} started (pid={child.popen.pid})")
 
     @staticmethod
@@ -150,7 +152,7 @@ class Supervisor:
         if self.forget is not None:
             thread = threading.Thread(target=self.forget, args=(pid,), daemon=True)
             thread.start()
-            self.forgetting.append(thread)
+            self.forgetting = [t for t in self.forgetting if t.is_alive()] + [thread]
         if self.stopping.is_set():
             self.say(f"{child.name} stopped ({describe_exit(returncode)})")
             return
@@ -163,6 +165,8 @@ class Supervisor:
         else:
             child.quick_exits.clear()
         if child.kind in ESSENTIAL and len(child.quick_exits) >= GIVE_UP_AFTER:
+            child.reader.join(1)  # its last words (the reason) may still be in the pipe
+            self._print_lines(0)
             output = "\n".join(f"    {line}" for line in child.last_lines)
             self.say(
                 f"{child.name} cannot start: it exited {GIVE_UP_AFTER} times in a row within "

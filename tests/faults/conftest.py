@@ -42,9 +42,12 @@ class Site:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
+        unset = [name for name, value in env.items() if value is None]  # e.g. REDIS_URL=None: embedded Redis
+        env = child_env(connection.settings_dict, INKSTONE_PORT=str(self.port), **{k: v for k, v in env.items() if v is not None})
+        for name in unset:
+            env.pop(name, None)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "core.runner", *processes], cwd=ROOT,
-            env=child_env(connection.settings_dict, INKSTONE_PORT=str(self.port), **env),
+            [sys.executable, "-m", "core.runner", *processes], cwd=ROOT, env=env,
             stdout=open(log_path, "wb"), stderr=subprocess.STDOUT, start_new_session=True,
         )
 

@@ -25,9 +25,11 @@ def page_state(page, gid: int) -> tuple[str, str]:
 def test_redis_killed_mid_stream_comes_back_and_the_page_ends_with_the_full_text(
     site, writer, tiny_model, session_cookie, page
 ):
-    # an embedded Redis of its own (a short socket path: unix sockets allow ~107 bytes)
+    # an embedded Redis of its own, also where the suite uses REDIS_URL's (a short socket path:
+    # unix socket paths allow ~107 bytes)
     data_dir = tempfile.mkdtemp(prefix="ink-")
-    running = site("redis", "web", "generation", "training", INKSTONE_DATA_DIR=data_dir, INKSTONE_DEFAULT_MODEL=tiny_model)
+    running = site("redis", "web", "generation", "training", INKSTONE_DATA_DIR=data_dir, INKSTONE_DEFAULT_MODEL=tiny_model,
+                   REDIS_URL=None)
     workspace = writer.memberships.get().workspace
     article = services.draft_create(workspace=workspace, user=writer, request=services.DraftRequest(
         prompt="Tell me about the sea.", params={"max_new_tokens": 300, "min_new_tokens": 300}, seed=5))
