@@ -24,9 +24,7 @@ from generation.streaming import (
     Row,
     StopSignal,
     TextStream,
-    _stop_callable,
-    build_prompt_ids,
-    fit_to_context,
+    prefilled_row,
     run_rows,
 )
 
@@ -62,13 +60,17 @@ class BatchingEngine:
         params: GenerationParams | None = None,
         should_stop: StopSignal = None,
         loaded=None,
+        prefill: str | None = None,
     ) -> TextStream:
-        """Queue a request; `loaded` may be an adapter view sharing this engine's base model."""
+        """Queue a request; `loaded` may be an adapter view sharing this engine's base model.
+
+        `prefill`: the start of the answer the model continues (see build_prompt_ids).
+        """
         if self._closed:
             raise RuntimeError("engine is closed")
         view = loaded or self.loaded
-        ids = build_prompt_ids(view.tokenizer, messages=messages, prompt=prompt, system=system)
-        row = Row(ids, fit_to_context(view, ids, params or GenerationParams()), _stop_callable(should_stop))
+        row = prefilled_row(view, messages=messages, prompt=prompt, system=system, prefill=prefill,
+                            params=params, should_stop=should_stop)
         stream = TextStream(row, view.tokenizer)
         self._queue.put(_Request(view, row))
         return stream

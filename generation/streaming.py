@@ -95,25 +95,34 @@ def build_prompt_ids(
     messages: Sequence[dict] | None = None,
     prompt: str | None = None,
     system: str | None = None,
+    prefill: str | None = None,
 ) -> list[int]:
     """Token ids of the prompt.
 
     `messages` (chat) go through the tokenizer's chat template with a generation prompt; a
     `system` string is prepended as a system message. A bare `prompt` is used as raw text, unless
     `system` is given, in which case it becomes a chat of system + user messages.
+
+    `prefill` is the beginning of the model's answer, appended after the generation prompt (no
+    new turn), so the model goes on with an answer it had started (e.g. one whose run was cut
+    short). The generated text then continues it: `prefill + text` is the whole answer.
     """
     if (messages is None) == (prompt is None):
         raise ValueError("give exactly one of messages= or prompt=")
     if prompt is not None and system is None:
-        return tokenizer(prompt, add_special_tokens=False)["input_ids"]
-    chat = list(messages) if messages is not None else [{"role": "user", "content": prompt}]
-    if system:
-        chat = [{"role": "system", "content": system}, *chat]
-    if getattr(tokenizer, "chat_template", None):
-        text = tokenizer.apply_chat_template(chat, tokenize=False, add_generation_prompt=True)
-    else:  # a base model without a template: plain "role: content" lines
-        text = "".join(f"{m['role']}: {m['content']}\n" for m in chat) + "assistant: "
-    return tokenizer(text, add_special_tokens=False)["input_ids"]
+        text = prompt
+    else:
+        chat = list(messages) if messages is not None else [{"role": "user", "content": prompt}]
+        if system:
+            chat = [{"role": "system", "content": system}, *chat]
+        if getattr(tokenizer, "chat_template", None):
+            text = tokenizer.apply_chat_template(chat, tokenize=False, add_generation_prompt=True)
+        else:  # a base model without a template: plain "role: content" lines
+            text = "".join(f"{m['role']}: {m['content']}\n" for m in chat) + "assistant: "
+    return tokenizer(text + (prefill or ""), add_special_tokens=False)["input_ids"]
+
+
+PREFILL_CONTEXT_TOKENS = 8  # decoding context for the first pieces after a prefill
 
 
 # --------------------------------------------------------------------------- text assembly
@@ -125,13 +134,17 @@ class IncrementalDecoder:
     Decodes only a short window (from the last clean boundary) per token, so cost stays flat.
     A window whose text ends in U+FFFD is an incomplete UTF-8 sequence: held back until more
     tokens complete it (or `flush()` at the end gives whatever is left).
+
+    `context`: token ids that come before the first new one (the end of a prefilled answer).
+    The new text is decoded after them, so a tokenizer that drops the leading space of a
+    sequence (SentencePiece) does not lose the space where the continuation joins the prefill.
     """
 
-    def __init__(self, tokenizer: Any):
+    def __init__(self, tokenizer: Any, context: Sequence[int] = ()):
         self.tokenizer = tokenizer
-        self.ids: list[int] = []
+        self.ids: list[int] = list(context)
         self.prefix = 0
-        self.read = 0
+        self.read = len(self.ids)
 
     def _decode(self, ids: list[int]) -> str:
         return self.tokenizer.decode(
@@ -213,6 +226,7 @@ class Row:
     ended_at: float | None = None
     generator: Any = None
     pad_len: int = 0
+    context_ids: list[int] = field(default_factory=list)  # decoding context (the prefill's end)
 
     def __post_init__(self) -> None:
         self.seed = self.params.seed if self.params.seed is not None else random.randrange(2**63)
@@ -398,7 +412,7 @@ class TextStream(Iterator[str]):
 
     def __init__(self, row: Row, tokenizer: Any, cancel: threading.Event | None = None):
         self.row = row
-        self.decoder = IncrementalDecoder(tokenizer)
+        self.decoder = IncrementalDecoder(tokenizer, row.context_ids)
         self.stops = StopMatcher(row.params.stop)
         self._cancel = cancel or threading.Event()
         user_stop = row.should_stop
@@ -462,6 +476,12 @@ class TextStream(Iterator[str]):
         return piece
 
     @property
+    def tokens_taken(self) -> int:
+        """Tokens read so far: their text has been given out, but for a held-back tail (an
+        incomplete character, a possible stop sequence). The model may already be further on."""
+        return len(self._token_ids)
+
+    @property
     def result(self) -> GenerationResult:
         for _ in self:
             pass
@@ -487,6 +507,25 @@ class TextStream(Iterator[str]):
 # --------------------------------------------------------------------------- public API
 
 
+def prefilled_row(
+    loaded,
+    *,
+    messages: Sequence[dict] | None,
+    prompt: str | None,
+    system: str | None,
+    prefill: str | None,
+    params: GenerationParams | None,
+    should_stop: StopSignal,
+) -> Row:
+    """The Row of one request (shared by stream_generate and the batching engine), its answer
+    cut to fit the model's context."""
+    ids = build_prompt_ids(loaded.tokenizer, messages=messages, prompt=prompt, system=system, prefill=prefill)
+    row = Row(ids, fit_to_context(loaded, ids, params or GenerationParams()), _stop_callable(should_stop))
+    if prefill:
+        row.context_ids = ids[-PREFILL_CONTEXT_TOKENS:]
+    return row
+
+
 def stream_generate(
     loaded,
     *,
@@ -495,11 +534,15 @@ def stream_generate(
     system: str | None = None,
     params: GenerationParams | None = None,
     should_stop: StopSignal = None,
+    prefill: str | None = None,
 ) -> TextStream:
-    """Start generating in a background thread; iterate the returned TextStream for pieces."""
-    params = params or GenerationParams()
-    ids = build_prompt_ids(loaded.tokenizer, messages=messages, prompt=prompt, system=system)
-    row = Row(ids, fit_to_context(loaded, ids, params), _stop_callable(should_stop))
+    """Start generating in a background thread; iterate the returned TextStream for pieces.
+
+    `prefill`: the start of the answer the model continues (see build_prompt_ids); the pieces
+    are only the continuation.
+    """
+    row = prefilled_row(loaded, messages=messages, prompt=prompt, system=system, prefill=prefill,
+                        params=params, should_stop=should_stop)
     stream = TextStream(row, loaded.tokenizer)
     stream.worker = threading.Thread(
         target=run_rows, args=(loaded, [row]), daemon=True, name="generate"

@@ -4,10 +4,16 @@ client that connects mid-stream or reconnects.
 
 /ws/generations/<id>/  JSON, one generation (API clients, the `generate` command)
 /ws/articles/<id>/     HTML fragments for htmx's ws extension, every variant of an article
+
+When the channel layer fails (Redis went away) or lost its groups (Redis restarted), the socket
+is closed with RECONNECT_CODE: the client reconnects (static/articles/ws-reconnect.js on the
+draft page), joins its groups again and is brought up to date from the database.
 """
 
 import asyncio
+import contextlib
 import json
+import logging
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -18,13 +24,32 @@ from accounts.permissions import PermissionDenied, check, membership_for
 from articles.events import generation_state
 from articles.models import Article, Generation, article_group, generation_group
 from articles.relay import Relay
+from core.layer_watch import layer_errors, layer_watch
 
+logger = logging.getLogger(__name__)
+
+RECONNECT_CODE = 4012  # "reconnect": the channel layer failed or lost its state
 RESYNC_DELAY_S = 0.25
 RESYNC_TRIES = 40  # 10 s: the worker persists every 0.5 s, so this only runs out if it died
 
 
 class GenerationStreamConsumer(AsyncWebsocketConsumer):
     """Shared relay; subclasses say which generations and how to render messages."""
+
+    async def __call__(self, scope, receive, send):
+        try:
+            await super().__call__(scope, receive, send)
+        except layer_errors() as exc:
+            logger.warning("channel layer failed (%s): closing the socket so the client reconnects", exc)
+            await self.close_for_reconnect()
+        finally:
+            layer_watch().unregister(id(self))
+
+    async def close_for_reconnect(self) -> None:
+        """Once: before the handshake this refuses it, after it the client reconnects."""
+        if not getattr(self, "reconnect_asked", False):
+            self.reconnect_asked = True
+            await self.close(code=RECONNECT_CODE)
 
     async def connect(self):
         self.relays: dict[int, Relay] = {}
@@ -41,14 +66,23 @@ class GenerationStreamConsumer(AsyncWebsocketConsumer):
         except (Http404, PermissionDenied):
             await self.close(code=4403)
             return
-        await self.accept()
+        # Join first, read the database second: nothing falls in between. Joining before the
+        # handshake means a channel layer that is down refuses it (the client backs off).
         for group in self.extra_groups():
             await self.channel_layer.group_add(group, self.channel_name)
             self.groups_joined.append(group)
-        for gid in ids:  # join first, read the database second: nothing falls in between
+        for gid in ids:
             await self.join(gid)
+        await self.accept()
+        layer_watch().register(id(self), self.layer_lost)
         for state in await self.states(ids):
             await self.send_state(state)
+
+    def layer_lost(self) -> None:
+        """Redis restarted: our groups are gone. Reconnecting joins them again and re-syncs."""
+        task = asyncio.ensure_future(self.close_for_reconnect())
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
 
     def extra_groups(self) -> list[str]:
         return []
@@ -59,8 +93,10 @@ class GenerationStreamConsumer(AsyncWebsocketConsumer):
         self.groups_joined.append(group)
 
     async def disconnect(self, code):
-        for group in getattr(self, "groups_joined", []):
-            await self.channel_layer.group_discard(group, self.channel_name)
+        layer_watch().unregister(id(self))
+        with contextlib.suppress(*layer_errors()):  # a Redis that went away took the groups with it
+            for group in getattr(self, "groups_joined", []):
+                await self.channel_layer.group_discard(group, self.channel_name)
 
     @database_sync_to_async
     def states(self, ids):
@@ -145,7 +181,11 @@ class GenerationJsonConsumer(GenerationStreamConsumer):
                                               "tokens": event.get("tokens"), "elapsed": event.get("elapsed")}))
 
     async def send_status(self, state):
+        """A final state carries the stored text: it is authoritative (a worker that died may have
+        sent pieces it never stored; those are not part of the generation)."""
         message = {k: v for k, v in state.items() if k not in ("type", "text", "prefix")}
+        if state["status"] not in Generation.ACTIVE:
+            message["text"] = state["text"]
         await self.send(text_data=json.dumps({"type": "state", **message}))
 
 

@@ -62,6 +62,8 @@ class Generation(models.Model):
     prompt = models.TextField(help_text="The rendered user prompt.")
     system_prompt = models.TextField(blank=True)
     prefix = models.TextField(blank=True, help_text="Text the model continues (for 'continue writing').")
+    prefill = models.TextField(blank=True, help_text="Start of the model's own answer that this run continues "
+                                                     "(a retry of a run cut short); the end of `prefix`.")
     params = models.JSONField(default=dict)
     seed = models.BigIntegerField()
     # usage

@@ -52,16 +52,15 @@ def _claim(queryset) -> int:
 
 
 def claim_batch(generation_id: int) -> list[Generation]:
-    """This generation (if still queued) and other queued ones of the same model."""
+    """This generation (if still queued) and other queued ones of the same model.
+
+    A task that finds its generation running elsewhere is a second delivery (at-least-once, or a
+    requeued orphan): the generation is marked interrupted only if its worker stopped beating.
+    """
+    from articles.services import generations_sweep_stale
+
     if not _claim(Generation.objects.filter(pk=generation_id)):
-        generation = Generation.objects.filter(pk=generation_id).first()
-        if generation is not None and generation.status == Generation.Status.RUNNING and generation.worker != worker_id():
-            # The task is running again (at-least-once): the worker that had it died.
-            Generation.objects.filter(pk=generation_id, status=Generation.Status.RUNNING).update(
-                status=Generation.Status.INTERRUPTED, finish_reason="interrupted", finished_at=timezone.now(),
-                error="The worker stopped while writing; the text so far is kept. Retry to write it again.",
-            )
-            publish(generation_id, state_event(Generation.objects.get(pk=generation_id)))
+        generations_sweep_stale(ids=[generation_id])
         return []
     first = Generation.objects.get(pk=generation_id)
     batch = [first]
@@ -116,7 +115,7 @@ def _stream_one(engine, loaded, generation: Generation, stop: threading.Event) -
         params = GenerationParams(**generation.params, seed=generation.seed)
         stream = engine.submit(
             messages=_messages(generation), system=generation.system_prompt or None,
-            params=params, should_stop=stop, loaded=loaded,
+            params=params, should_stop=stop, loaded=loaded, prefill=generation.prefill or None,
         )
         text, seq, started = generation.text, generation.seq, time.monotonic()
         last_persist = started
@@ -125,10 +124,11 @@ def _stream_one(engine, loaded, generation: Generation, stop: threading.Event) -
                 continue
             seq += 1
             text += piece
-            event = piece_event(generation.pk, seq, piece, tokens=stream.row.produced, elapsed=time.monotonic() - started)
+            event = piece_event(generation.pk, seq, piece, tokens=stream.tokens_taken, elapsed=time.monotonic() - started)
             publish(generation.pk, event)
             if time.monotonic() - last_persist >= PERSIST_EVERY_S:
-                Generation.objects.filter(pk=generation.pk).update(text=text, seq=seq)
+                # with the tokens of that text: a retry of a run cut short writes only what is left
+                Generation.objects.filter(pk=generation.pk).update(text=text, seq=seq, completion_tokens=stream.tokens_taken)
                 last_persist = time.monotonic()
         result = stream.result
         usage = result.usage

@@ -1,5 +1,6 @@
 """Use cases of drafting: create a draft with variants, cancel, retry, regenerate, continue."""
 
+import logging
 import random
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -10,7 +11,7 @@ from django.utils import timezone
 from django.utils.text import Truncator
 
 from accounts.permissions import WorkspacePermissionDenied
-from articles.events import publish_to_article
+from articles.events import publish, publish_to_article, state_event
 from articles.models import Article, Generation
 from catalog.services import UnknownModel, default_choice, model_resolve
 from core.errors import FieldErrors
@@ -21,6 +22,9 @@ REWRITE_PROMPT = (
     "structure; change the wording, rhythm and tone.\n\nText:\n{text}"
 )
 CONTINUE_PROMPT = "Continue the following text in the same voice. Do not repeat it; just go on.\n\n{text}"
+
+
+logger = logging.getLogger(__name__)
 
 
 class DraftError(FieldErrors):
@@ -225,12 +229,41 @@ def generation_again(*, generation: Generation, user, kind: str = "regenerate") 
     _check_capacity(user, 1)
     _check_model_still_there(generation)
     seed = generation.seed if kind == "retry" else _new_seed()
-    return _new_generation(
+    again = _new_generation(
         article=generation.article, user=user, variant=generation.variant, kind=kind,
         prompt=generation.prompt, system_prompt=generation.system_prompt, model=generation.model_name,
         model_version=generation.model_version, params=generation.params, seed=seed, template_version=generation.template_version,
         style_version=generation.style_version, variables=generation.variables, prefix=generation.prefix,
     )
+    if kind == "retry":
+        _continue_from_stored_text(again, generation)
+    return again
+
+
+def _continue_from_stored_text(run: Generation, earlier: Generation) -> None:
+    """A retry goes on from the earlier run's stored text instead of starting over.
+
+    The model gets the same conversation with that text as the beginning of its own answer
+    (`prefill`, no new user turn), the page shows it before the new text (`prefix`), and only
+    the tokens not yet written are allowed (`max_new_tokens` less the earlier run's tokens).
+    Saved in the same transaction as the new run, before its task is enqueued on commit.
+    """
+    if not earlier.text:
+        run.prefill = earlier.prefill
+        run.save(update_fields=["prefill"])
+        return
+    from generation.streaming import GenerationParams
+
+    params = dict(earlier.params)
+    if earlier.completion_tokens:
+        allowed = params.get("max_new_tokens", GenerationParams().max_new_tokens)
+        params["max_new_tokens"] = max(1, allowed - earlier.completion_tokens)
+        if params.get("min_new_tokens"):
+            params["min_new_tokens"] = min(params["max_new_tokens"], max(0, params["min_new_tokens"] - earlier.completion_tokens))
+    run.prefix = earlier.prefix + earlier.text
+    run.prefill = earlier.prefill + earlier.text
+    run.params = params
+    run.save(update_fields=["prefix", "prefill", "params"])
 
 
 @transaction.atomic
@@ -259,11 +292,59 @@ def article_choose(*, article: Article, generation: Generation) -> Article:
     return article
 
 
-def generations_sweep_stale(*, older_than_s: float | None = None) -> int:
-    """Running generations whose worker stopped beating are marked interrupted (text kept)."""
+INTERRUPTED_ERROR = "The worker stopped while writing; the text so far is kept. Retry to write it again."
+
+
+def generations_sweep_stale(*, older_than_s: float | None = None, ids=None) -> int:
+    """Running generations whose worker stopped beating are marked interrupted (text kept).
+
+    Each one's state goes to its listeners at once, with the stored text as the authoritative
+    text (pieces published after the last persist are lost with the worker). `ids` limits the
+    sweep to those generations. Safe to run from several processes at once: a row is taken by
+    one conditional update, so it is marked and announced once.
+    """
     older_than_s = older_than_s or settings.INKSTONE_GENERATION_STALE_SECONDS
     cutoff = timezone.now() - timedelta(seconds=older_than_s)
-    return Generation.objects.filter(status=Generation.Status.RUNNING, heartbeat_at__lt=cutoff).update(
-        status=Generation.Status.INTERRUPTED, finish_reason="interrupted", finished_at=timezone.now(),
-        error="The worker stopped while writing; the text so far is kept. Retry to write it again.",
-    )
+    stale = Generation.objects.filter(status=Generation.Status.RUNNING, heartbeat_at__lt=cutoff)
+    if ids is not None:
+        stale = stale.filter(pk__in=ids)
+    swept = 0
+    for pk in stale.values_list("pk", flat=True):
+        if stale.filter(pk=pk).update(status=Generation.Status.INTERRUPTED, finish_reason="interrupted",
+                                      finished_at=timezone.now(), error=INTERRUPTED_ERROR):
+            swept += 1
+            transaction.on_commit(lambda pk=pk: publish(pk, state_event(Generation.objects.get(pk=pk))))
+    return swept
+
+
+def generations_requeue_orphans(*, older_than_s: float | None = None) -> int:
+    """Queued generations whose task a dead worker had pulled get a new task.
+
+    The ORM broker hides a pulled task for `retry` (31 min) seconds; when its worker died, the
+    generation would wait that long. So when nothing is running and the generation queue has no
+    ready task, generations queued for longer than the stale threshold are enqueued again. A
+    duplicate task is harmless: `claim_batch` claims atomically.
+    """
+    from django_q.brokers import get_broker
+
+    if Generation.objects.filter(status=Generation.Status.RUNNING).exists():
+        return 0  # a live worker is busy (it may hold the queued ones' tasks for later)
+    if get_broker("generation").queue_size():
+        return 0  # a ready task is waiting for a worker: nothing is hidden
+    older_than_s = older_than_s or settings.INKSTONE_GENERATION_STALE_SECONDS
+    cutoff = timezone.now() - timedelta(seconds=older_than_s)
+    orphans = Generation.objects.filter(status=Generation.Status.QUEUED, cancel_requested=False,
+                                        created_at__lt=cutoff).order_by("created_at")
+    count = 0
+    for generation in orphans:
+        _enqueue(generation)
+        count += 1
+    return count
+
+
+def generations_heal() -> None:
+    """Periodic job of every worker cluster (settings.WORKER_PERIODIC_JOBS): running generations
+    whose worker died are marked interrupted, queued ones it held are queued again."""
+    swept, requeued = generations_sweep_stale(), generations_requeue_orphans()
+    if swept or requeued:
+        logger.info("generations: %d interrupted, %d queued again", swept, requeued)

@@ -185,6 +185,8 @@ WORKER_CLUSTERS = ("generation", "training")
 WORKER_HEARTBEAT_SECONDS = float(os.environ.get("INKSTONE_WORKER_HEARTBEAT_SECONDS", "5"))
 # /healthz reports a cluster down when none of its processes has beaten for this long.
 WORKER_STALE_AFTER_SECONDS = float(os.environ.get("INKSTONE_WORKER_STALE_SECONDS", "15"))
+# Run by every worker cluster beside its heartbeat (core.heartbeat.PeriodicJobs), every beat.
+WORKER_PERIODIC_JOBS = ("articles.services.generations_heal",)
 
 # --- Auth, API ------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

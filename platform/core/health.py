@@ -38,7 +38,12 @@ async def channel_layer_health(timeout: float = 2.0) -> dict:
 
 
 def workers_health(now=None) -> dict:
-    """Per cluster: ok when some process of it has beaten within WORKER_STALE_AFTER_SECONDS."""
+    """Per cluster: ok when some process of it has beaten within WORKER_STALE_AFTER_SECONDS.
+
+    `restarts`/`last_restart`: how many times `make run` restarted the live processes, and when
+    last. A process that died is removed by its supervisor at once, so a cluster being restarted
+    is down until the new process beats.
+    """
     now = now or timezone.now()
     stale_after = timedelta(seconds=settings.WORKER_STALE_AFTER_SECONDS)
     report = {}
@@ -46,11 +51,14 @@ def workers_health(now=None) -> dict:
         beats = list(WorkerHeartbeat.objects.filter(cluster=cluster).order_by("-last_seen"))
         alive = [b for b in beats if now - b.last_seen <= stale_after]
         last = beats[0].last_seen if beats else None
+        restarted = [b.restarted_at for b in alive if b.restarted_at]
         report[cluster] = {
             "ok": bool(alive),
             "processes": len(alive),
             "last_heartbeat": last.isoformat() if last else None,
             "seconds_since": round((now - last).total_seconds(), 1) if last else None,
+            "restarts": sum(b.restarts for b in alive),
+            "last_restart": max(restarted).isoformat() if restarted else None,
         }
     return report
 

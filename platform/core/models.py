@@ -9,6 +9,8 @@ class WorkerHeartbeat(models.Model):
     pid = models.PositiveIntegerField()
     started_at = models.DateTimeField()
     last_seen = models.DateTimeField(db_index=True)
+    restarts = models.PositiveIntegerField(default=0, help_text="How many times `make run` restarted this cluster.")
+    restarted_at = models.DateTimeField(null=True, blank=True, help_text="When it was last restarted.")
 
     class Meta:
         ordering = ["cluster", "hostname", "pid"]

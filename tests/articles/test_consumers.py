@@ -181,3 +181,70 @@ def test_a_continued_generation_keeps_its_earlier_text_on_the_page(writer, gener
         return messages
 
     assert text_swaps(async_to_sync(scenario)(), generation.pk) == [("innerHTML", "Once upon a time. The end")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_socket_whose_groups_redis_lost_is_closed_so_that_the_client_reconnects(writer, generation, monkeypatch):
+    """A Redis restart loses every group membership without an error for a consumer that was not
+    reading at that moment; FLUSHDB loses them the same way, deterministically."""
+    from django.conf import settings
+
+    from core.layer_watch import LayerWatch
+    from core.redis_server import quick_client
+
+    monkeypatch.setattr(LayerWatch, "interval", 0.1)
+
+    async def scenario():
+        communicator = communicator_for(writer, generation.pk)
+        connected, _ = await communicator.connect()
+        assert connected
+        await receive_all(communicator, 0.3)
+        await sync_to_async(quick_client(settings.REDIS_URL).flushdb)()
+        closed = await communicator.receive_output(timeout=3)
+        await communicator.wait()
+        return closed
+
+    assert async_to_sync(scenario)() == {"type": "websocket.close", "code": 4012}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_socket_is_refused_while_the_channel_layer_is_down(writer, generation, settings):
+    settings.CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": ["redis://127.0.0.1:1/0"]}}
+    }
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
+    try:
+        connected, code = async_to_sync(communicator_for(writer, generation.pk).connect)()
+    finally:
+        channel_layers.backends.clear()
+    assert (connected, code) == (False, 4012)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_draft_page_shows_a_swept_generation_interrupted_with_its_stored_text_and_retry(writer, generation):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests.support import html_text
+
+    async def scenario():
+        page = html_communicator_for(writer, generation.article_id)
+        await page.connect()
+        await receive_html(page, 0.3)
+        await get_channel_layer().group_send(generation.group_name(), piece(generation.pk, 3, " there, and"))  # never stored
+        await sync_to_async(Generation.objects.filter(pk=generation.pk).update)(
+            heartbeat_at=timezone.now() - timedelta(seconds=60), completion_tokens=2)
+        assert await sync_to_async(services.generations_sweep_stale)() == 1
+        messages = await receive_html(page, 1.0)
+        await page.disconnect()
+        return messages
+
+    card = async_to_sync(scenario)()[-1]
+    assert f'id="gen-{generation.pk}"' in card and 'hx-swap-oob="true"' in card
+    assert 'data-status="interrupted"' in card and ">Interrupted<" in card
+    assert "the text so far is kept" in card and ">Retry</button>" in card
+    assert html_text(card.split(f'id="gen-{generation.pk}-text"')[1].split("</div>")[0].split(">", 1)[1]) == "Hello"
+    assert "2 tokens ·" not in card  # no tokens/s for a run that did not finish

@@ -85,3 +85,51 @@ def test_a_model_that_cannot_load_fails_with_a_message(workspace, writer, settin
     generation.refresh_from_db()
     assert generation.status == "failed"
     assert generation.error.startswith("Could not load the model:") and "no-such-model" in generation.error
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_second_delivery_leaves_a_generation_whose_worker_still_beats_running(draft, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    generation = draft().generations.get()
+    Generation.objects.filter(pk=generation.pk).update(status="running", worker="elsewhere:1", heartbeat_at=timezone.now(),
+                                                     text="Half", seq=2)
+    run_generation(generation.pk)  # the same task again, on another worker
+    generation.refresh_from_db()
+    assert generation.status == "running" and generation.text == "Half"
+
+    stale = timezone.now() - timedelta(seconds=settings.INKSTONE_GENERATION_STALE_SECONDS + 1)
+    Generation.objects.filter(pk=generation.pk).update(heartbeat_at=stale)
+    receive, close = collect_group(generation.group_name())
+    try:
+        run_generation(generation.pk)
+        events = receive()
+    finally:
+        close()
+    generation.refresh_from_db()
+    assert generation.status == "interrupted" and generation.text == "Half"
+    assert [(e["status"], e["text"]) for e in events] == [("interrupted", "Half")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_retry_continues_the_stored_text_as_the_start_of_the_answer(draft, writer, tiny_model):
+    from transformers import AutoTokenizer
+
+    from generation.streaming import build_prompt_ids
+
+    generation = draft(max_new_tokens=40).generations.get()
+    Generation.objects.filter(pk=generation.pk).update(status="interrupted", text="The lantern glows", seq=3,
+                                                     completion_tokens=3, params={"max_new_tokens": 40})
+    generation.refresh_from_db()
+    retry = services.generation_again(generation=generation, user=writer, kind="retry")
+    run_generation(retry.pk)
+    retry.refresh_from_db()
+    assert retry.status == "completed" and retry.text
+    assert retry.completion_tokens == 37  # 40 asked for, 3 written before
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model)
+    seen = build_prompt_ids(tokenizer, messages=[{"role": "user", "content": generation.prompt}], prefill="The lantern glows")
+    assert retry.prompt_tokens == len(seen)
+    whole = retry.prefix + retry.text
+    assert whole.startswith("The lantern glows") and not whole.startswith("The lantern glows  ")

@@ -125,3 +125,92 @@ def test_rewrite_an_existing_article_in_another_style(client, workspace, writer)
     generation = article.generations.get()
     assert article.source == "rewrite" and "Our lantern is bright." in generation.prompt
     assert generation.system_prompt.startswith("You are a writer for Pirate.")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_swept_generation_tells_its_listeners_with_the_stored_text(workspace, writer):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests.articles.conftest import collect_group
+
+    generation = services.draft_create(workspace=workspace, user=writer, request=services.DraftRequest(prompt="Hi")).generations.get()
+    Generation.objects.filter(pk=generation.pk).update(status="running", text="Half a sen", seq=4,
+                                                     heartbeat_at=timezone.now() - timedelta(seconds=60))
+    receive, close = collect_group(generation.group_name())
+    try:
+        assert services.generations_sweep_stale() == 1
+        assert services.generations_sweep_stale() == 0  # marked and announced once
+        events = receive()
+    finally:
+        close()
+    assert [(e["type"], e["status"], e["text"], e["seq"]) for e in events] == [("generation.state", "interrupted", "Half a sen", 4)]
+
+
+def test_retry_goes_on_from_the_stored_text_with_the_tokens_left(workspace, writer):
+    article = services.draft_create(workspace=workspace, user=writer, request=services.DraftRequest(
+        prompt="Hi", params={"max_new_tokens": 100, "min_new_tokens": 50}))
+    first = article.generations.get()
+    Generation.objects.filter(pk=first.pk).update(status="interrupted", text="Once upon", seq=2, completion_tokens=30)
+    first.refresh_from_db()
+    retry = services.generation_again(generation=first, user=writer, kind="retry")
+    assert (retry.prefix, retry.prefill, retry.prompt, retry.seed) == ("Once upon", "Once upon", "Hi", first.seed)
+    assert retry.params == {"max_new_tokens": 70, "min_new_tokens": 20}
+
+    Generation.objects.filter(pk=retry.pk).update(status="failed", text=" a time", seq=1, completion_tokens=3)
+    retry.refresh_from_db()
+    again = services.generation_again(generation=retry, user=writer, kind="retry")
+    assert (again.prefix, again.prefill, again.params["max_new_tokens"]) == ("Once upon a time", "Once upon a time", 67)
+
+
+def test_retry_of_continue_writing_prefills_only_the_answer_not_the_earlier_text(workspace, writer):
+    article = services.draft_create(workspace=workspace, user=writer, request=services.DraftRequest(prompt="Hi"))
+    first = article.generations.get()
+    Generation.objects.filter(pk=first.pk).update(status="completed", text="Chapter one.", seq=2)
+    first.refresh_from_db()
+    continued = services.generation_continue(generation=first, user=writer)
+    Generation.objects.filter(pk=continued.pk).update(status="interrupted", text=" Chapter", seq=1, completion_tokens=2)
+    continued.refresh_from_db()
+    retry = services.generation_again(generation=continued, user=writer, kind="retry")
+    assert retry.prefix == "Chapter one. Chapter"  # what the page shows before the new text
+    assert retry.prefill == " Chapter"  # what the model wrote of its answer to the continue prompt
+    assert retry.prompt == continued.prompt
+
+
+def test_regenerate_starts_over(workspace, writer):
+    first = services.draft_create(workspace=workspace, user=writer, request=services.DraftRequest(prompt="Hi")).generations.get()
+    Generation.objects.filter(pk=first.pk).update(status="interrupted", text="Once upon", completion_tokens=3)
+    first.refresh_from_db()
+    again = services.generation_again(generation=first, user=writer, kind="regenerate")
+    assert (again.prefix, again.prefill, again.params) == ("", "", first.params)
+
+
+def _ready_tasks() -> int:
+    from django_q.brokers import get_broker
+
+    return get_broker("generation").queue_size()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_queued_generations_whose_task_a_dead_worker_holds_are_queued_again_once(workspace, writer, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    article = services.draft_create(workspace=workspace, user=writer, request=services.DraftRequest(prompt="Hi", variants=2))
+    assert _ready_tasks() == 2
+    # a worker pulled both tasks (locked for `retry` seconds) and died
+    OrmQ.objects.update(lock=timezone.now() + timedelta(seconds=1860))
+    assert services.generations_requeue_orphans() == 0  # not yet: they are younger than the threshold
+    Generation.objects.update(created_at=timezone.now() - timedelta(seconds=settings.INKSTONE_GENERATION_STALE_SECONDS + 1))
+    first, second = article.generations.order_by("variant")
+    Generation.objects.filter(pk=first.pk).update(status="running", heartbeat_at=timezone.now())
+    assert services.generations_requeue_orphans() == 0  # a live worker is busy: it may hold them for later
+
+    Generation.objects.filter(pk=first.pk).update(status="completed")
+    assert services.generations_requeue_orphans() == 1
+    assert _ready_tasks() == 1
+    assert services.generations_requeue_orphans() == 0  # its new task is ready: not again
+    task = OrmQ.objects.filter(lock__lte=timezone.now()).get()
+    assert task.task["args"] == (second.pk,)

@@ -6,7 +6,7 @@ import pytest
 
 from generation.batching import BatchingEngine, engine_for
 from generation.models import ModelSpec, load_model
-from generation.streaming import GenerationParams, generate
+from generation.streaming import GenerationParams, generate, stream_generate
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +44,18 @@ def test_two_concurrent_requests_batch_and_match_solo_runs(tiny):
     for got, want, streamed in zip(streams, solo, pieces, strict=True):
         assert got.result.text == want.text == "".join(streamed)
         assert got.result.token_ids == want.token_ids
+
+
+def test_a_prefilled_request_continues_its_answer_in_a_batch_as_alone(tiny):
+    chat = [{"role": "user", "content": "Tell me about the sea."}]
+    params = GenerationParams(max_new_tokens=10, min_new_tokens=10, seed=3)
+    alone = stream_generate(tiny, messages=chat, prefill="The sea is", params=params)
+    with BatchingEngine(tiny, gather_s=0.2) as engine:
+        prefilled = engine.submit(messages=chat, prefill="The sea is", params=params)
+        other = engine.submit(prompt="Once upon a time", params=params)
+        assert prefilled.text() == alone.text() and other.text()
+        assert prefilled.row.prompt_ids == alone.row.prompt_ids
+        assert engine.largest_batch == 2
 
 
 def test_cancelling_one_row_does_not_stop_the_others(tiny):

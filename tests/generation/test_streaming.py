@@ -10,6 +10,7 @@ from generation.streaming import (
     GenerationParams,
     IncrementalDecoder,
     StopMatcher,
+    build_prompt_ids,
     generate,
     stream_generate,
 )
@@ -84,6 +85,52 @@ def test_chinese_and_emoji_never_arrive_broken(tiny):
     pieces = [decoder.push(i) for i in ids] + [decoder.flush()]
     assert all("\ufffd" not in p for p in pieces)
     assert "".join(pieces) == text
+
+
+def test_a_prefill_is_the_start_of_the_answer_after_the_generation_prompt(tiny):
+    tokenizer = tiny.tokenizer
+    chat = [{"role": "system", "content": "Be brief."}, *CHAT]
+    template = tokenizer.apply_chat_template(chat, tokenize=False, add_generation_prompt=True)
+    prefill = "The sea is wide and"
+    expected = tokenizer(template + prefill, add_special_tokens=False)["input_ids"]
+    assert build_prompt_ids(tokenizer, messages=CHAT, system="Be brief.", prefill=prefill) == expected
+
+    params = GenerationParams(max_new_tokens=16, min_new_tokens=16, seed=4)
+    stream = stream_generate(tiny, messages=CHAT, system="Be brief.", prefill=prefill, params=params)
+    text = stream.text()
+    assert stream.row.prompt_ids == expected  # no new user turn: template, then the answer so far
+    # what the model saw: the same as a raw prompt of template + prefill
+    assert text == stream_generate(tiny, prompt=template + prefill, params=params).text()
+
+
+@pytest.mark.parametrize("prefill", ["The sea is wide and", "The sea is wide and ", "The sea is wi", "海は広い。", "Line one.\n"])
+def test_the_continuation_joins_the_prefill_without_a_lost_or_doubled_space(tiny, prefill):
+    params = GenerationParams(max_new_tokens=12, min_new_tokens=12, seed=11)
+    stream = stream_generate(tiny, messages=CHAT, prefill=prefill, params=params)
+    pieces = list(stream)
+    whole = tiny.tokenizer.decode(stream.row.prompt_ids + stream.result.token_ids, skip_special_tokens=True,
+                                  clean_up_tokenization_spaces=False)
+    assert whole.endswith(prefill + "".join(pieces))
+    assert "".join(pieces) == stream.result.text
+
+
+def test_tokens_taken_are_the_tokens_of_the_text_given_out_so_far(tiny):
+    stream = stream_generate(tiny, messages=CHAT, params=GenerationParams(max_new_tokens=30, min_new_tokens=30, seed=2))
+    given, marks = "", []
+    for piece in stream:
+        given += piece
+        marks.append((stream.tokens_taken, given))
+    ids = stream.result.token_ids
+    for taken, text in marks:
+        assert tiny.tokenizer.decode(ids[:taken], skip_special_tokens=True, clean_up_tokenization_spaces=False) == text
+
+
+def test_incremental_decoder_with_context_gives_only_the_new_text(tiny):
+    tokenizer = tiny.tokenizer
+    ids = tokenizer("Hello there, world 😀 again", add_special_tokens=False)["input_ids"]
+    decoder = IncrementalDecoder(tokenizer, context=ids[:3])
+    pieces = [decoder.push(i) for i in ids[3:]] + [decoder.flush()]
+    assert tokenizer.decode(ids[:3]) + "".join(pieces) == "Hello there, world 😀 again"
 
 
 def test_stop_matcher_holds_back_possible_stop_prefix():
