@@ -58,7 +58,7 @@ def start_asgi_server(settings_dict: dict, log_path: Path, **env: str) -> tuple[
     log = open(log_path, "wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-         "--ws", "websockets", "--lifespan", "off", "--no-proxy-headers"],
+         "--ws", "websockets-sansio", "--lifespan", "off", "--no-proxy-headers"],
         cwd=ROOT, env=child_env(settings_dict, **env), stdout=log, stderr=subprocess.STDOUT,
     )
     wait_for_port(port, process)
