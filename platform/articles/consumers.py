@@ -194,7 +194,8 @@ class ArticleHtmlConsumer(GenerationStreamConsumer):
 
     async def authorized_generation_ids(self, user):
         self.article_id = int(self.scope["url_route"]["kwargs"]["article_id"])
-        return await database_sync_to_async(_authorized_article_generations)(user, self.article_id)
+        ids, self.membership = await database_sync_to_async(_authorized_article_generations)(user, self.article_id)
+        return ids
 
     async def connect(self):
         self.prefixes: dict[int, str] = {}  # a continued generation's earlier text, per generation
@@ -207,7 +208,7 @@ class ArticleHtmlConsumer(GenerationStreamConsumer):
         """A new generation (regenerate, continue, retry) joined the article: show and follow it."""
         gid = event["id"]
         await self.join(gid)
-        html = await database_sync_to_async(_render_card)(gid, placement="new")
+        html = await database_sync_to_async(_render_card)(gid, self.membership, placement="new")
         await self.send(text_data=html)
         for state in await self.states([gid]):
             await self.send_state(state)
@@ -233,7 +234,7 @@ class ArticleHtmlConsumer(GenerationStreamConsumer):
             # the (older) persisted text.
             await self.send(text_data=render_to_string("articles/_ws_running.html", {"id": state["id"]}))
             return
-        html = await database_sync_to_async(_render_card)(state["id"])
+        html = await database_sync_to_async(_render_card)(state["id"], self.membership)
         await self.send(text_data=html)
 
 
@@ -249,12 +250,15 @@ def _authorized_article_generations(user, article_id: int) -> list[int]:
     article = Article.objects.filter(pk=article_id).first()
     if article is None:
         raise Http404
-    check(membership_for(user, article.workspace_id), "drafts.view", article)
-    return list(article.generations.values_list("pk", flat=True))
+    membership = membership_for(user, article.workspace_id)
+    check(membership, "drafts.view", article)
+    return list(article.generations.values_list("pk", flat=True)), membership
 
 
-def _render_card(gid: int, placement: str = "replace") -> str:
+def _render_card(gid: int, membership, placement: str = "replace") -> str:
+    """A card as the connected member sees it (only the buttons their role allows)."""
     from articles.selectors import generation_card_context
 
     generation = Generation.objects.select_related("article", "model_version").get(pk=gid)
-    return render_to_string("articles/_generation_oob.html", {**generation_card_context(generation), "placement": placement})
+    context = generation_card_context(generation, membership=membership)
+    return render_to_string("articles/_generation_oob.html", {**context, "placement": placement})

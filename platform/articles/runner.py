@@ -150,13 +150,32 @@ def _stream_one(engine, loaded, generation: Generation, stop: threading.Event) -
         connection.close()
 
 
+def _only_permitted(batch: list[Generation]) -> list[Generation]:
+    """The task asks the same decision as the page that queued the draft: one whose writer has
+    since left the workspace (or lost the role to draft) is not written."""
+    from accounts.permissions import decide, membership_for
+
+    allowed = []
+    for generation in batch:
+        decision = decide(membership_for(generation.created_by, generation.workspace_id), "drafts.create")
+        if decision:
+            allowed.append(generation)
+            continue
+        Generation.objects.filter(pk=generation.pk).update(
+            status=Generation.Status.FAILED, finish_reason="error", finished_at=timezone.now(),
+            error=f"Not written: whoever started it may no longer draft in this workspace ({decision.reason})",
+        )
+        publish(generation.pk, state_event(Generation.objects.get(pk=generation.pk)))
+    return allowed
+
+
 def run_generation(generation_id: int) -> None:
     """Task body: safe to run twice; returns when every claimed generation has finished."""
     from generation.batching import engine_for
     from generation.errors import GenerationError
     from generation.models import ModelSpec
 
-    batch = claim_batch(generation_id)
+    batch = _only_permitted(claim_batch(generation_id))
     if not batch:
         return
     for generation in batch:

@@ -2,6 +2,7 @@ import markdown as md
 import nh3
 from django.db.models import QuerySet
 
+from accounts.permissions import can
 from articles.models import Article, Generation
 from core.health import workers_health
 
@@ -19,8 +20,13 @@ def queue_position(generation: Generation) -> int | None:
     return ahead + 1
 
 
-def generation_card_context(generation: Generation, workers=None) -> dict:
-    context = {"g": generation, "queue_position": queue_position(generation)}
+def generation_card_context(generation: Generation, workers=None, membership=None) -> dict:
+    """What a variant's card shows, and which of its buttons this member may use (none without one)."""
+    context = {"g": generation, "queue_position": queue_position(generation), "may": {
+        "cancel": can(membership, "generations.cancel", generation),
+        "rerun": can(membership, "generations.rerun", generation),
+        "choose": can(membership, "drafts.choose", generation.article),
+    }}
     if generation.status == Generation.Status.QUEUED:
         workers = workers or workers_health()
         context["workers_up"] = workers["generation"]["ok"]

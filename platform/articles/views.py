@@ -94,7 +94,7 @@ def article_detail(request, pk):
     article = _article_for(request, pk)
     services.generations_sweep_stale()
     workers = workers_health()
-    cards = [generation_card_context(g, workers) for g in latest_per_variant(article)]
+    cards = [generation_card_context(g, workers, request.membership) for g in latest_per_variant(article)]
     return render(request, "articles/detail.html", {
         "article": article, "cards": cards, "body_html": render_markdown(article.body) if article.body else "",
     })

@@ -92,3 +92,18 @@ def test_a_writer_cannot_cancel_someone_elses_draft_from_the_page(make_member, w
     response = client.post(f"/write/generations/{ids['generation']}/cancel/")
     assert response.status_code == 403
     assert Generation.objects.get(pk=ids["generation"]).status == "queued"
+
+
+def test_the_draft_page_offers_only_the_buttons_the_decision_allows(make_member, workspace, settings, tmp_path):
+    author = make_member("writer", workspace, username="author")
+    colleague = make_member("writer", workspace, username="colleague")
+    editor = make_member("editor", workspace, username="editor")
+    _, ids = _objects(workspace, author, settings, tmp_path)
+    page = f"/write/articles/{ids['article']}/"
+    cancel = f"/write/generations/{ids['generation']}/cancel/".encode()
+    for user, offered in ((author, True), (colleague, False), (editor, True)):
+        client = Client()
+        client.force_login(user)
+        response = client.get(page)
+        assert response.status_code == 200
+        assert (cancel in response.content) is offered, user

@@ -133,3 +133,14 @@ def test_a_retry_continues_the_stored_text_as_the_start_of_the_answer(draft, wri
     assert retry.prompt_tokens == len(seen)
     whole = retry.prefix + retry.text
     assert whole.startswith("The lantern glows") and not whole.startswith("The lantern glows  ")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_draft_whose_writer_left_the_workspace_is_not_written(draft, writer):
+    """The task asks the same permission decision as the page that queued it."""
+    generation = draft().generations.get()
+    writer.memberships.all().delete()
+    run_generation(generation.pk)
+    generation.refresh_from_db()
+    assert generation.status == "failed" and generation.text == ""
+    assert generation.error.startswith("Not written: whoever started it may no longer draft in this workspace")
