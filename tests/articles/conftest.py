@@ -35,3 +35,13 @@ def collect_group(group: str):
                 return events
 
     return (lambda: async_to_sync(drain)()), (lambda: async_to_sync(layer.group_discard)(group, channel))
+
+
+def published_while(group: str, action) -> list[dict]:
+    """The events a group received while `action()` ran (and shortly after)."""
+    receive, close = collect_group(group)
+    try:
+        action()
+        return receive()
+    finally:
+        close()

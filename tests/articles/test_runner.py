@@ -8,7 +8,7 @@ import pytest
 from articles import services
 from articles.models import Generation
 from articles.runner import run_generation
-from tests.articles.conftest import collect_group
+from tests.articles.conftest import published_while
 
 
 @pytest.fixture
@@ -23,12 +23,7 @@ def draft(workspace, writer, tiny_model):
 @pytest.mark.django_db(transaction=True)
 def test_pieces_are_published_in_order_and_the_text_is_persisted(draft):
     generation = draft().generations.get()
-    receive, close = collect_group(generation.group_name())
-    try:
-        run_generation(generation.pk)
-        events = receive()
-    finally:
-        close()
+    events = published_while(generation.group_name(), lambda: run_generation(generation.pk))
     generation.refresh_from_db()
     pieces = [e for e in events if e["type"] == "generation.piece"]
     assert [e["seq"] for e in pieces] == list(range(1, len(pieces) + 1))
@@ -102,12 +97,7 @@ def test_a_second_delivery_leaves_a_generation_whose_worker_still_beats_running(
 
     stale = timezone.now() - timedelta(seconds=settings.INKSTONE_GENERATION_STALE_SECONDS + 1)
     Generation.objects.filter(pk=generation.pk).update(heartbeat_at=stale)
-    receive, close = collect_group(generation.group_name())
-    try:
-        run_generation(generation.pk)
-        events = receive()
-    finally:
-        close()
+    events = published_while(generation.group_name(), lambda: run_generation(generation.pk))
     generation.refresh_from_db()
     assert generation.status == "interrupted" and generation.text == "Half"
     assert [(e["status"], e["text"]) for e in events] == [("interrupted", "Half")]
