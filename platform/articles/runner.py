@@ -120,6 +120,8 @@ def _stream_one(engine, loaded, generation: Generation, stop: threading.Event) -
         text, seq, started = generation.text, generation.seq, time.monotonic()
         last_persist = started
         for piece in stream:
+            # A model may write a NUL (a byte token): no text, and PostgreSQL refuses to store it.
+            piece = piece.replace("\x00", "")
             if not piece:
                 continue
             seq += 1

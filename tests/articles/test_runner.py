@@ -134,3 +134,15 @@ def test_a_draft_whose_writer_left_the_workspace_is_not_written(draft, writer):
     generation.refresh_from_db()
     assert generation.status == "failed" and generation.text == ""
     assert generation.error.startswith("Not written: whoever started it may no longer draft in this workspace")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_nul_the_model_writes_is_left_out_so_every_database_stores_the_text(workspace, writer, tiny_model):
+    """With this seed the tiny model writes a NUL byte token: PostgreSQL refused the whole text."""
+    article = services.draft_create(workspace=workspace, user=writer, request=services.DraftRequest(
+        prompt="Tell me about the sea.", params={"max_new_tokens": 400, "min_new_tokens": 400}, seed=7))
+    generation = article.generations.get()
+    run_generation(generation.pk)
+    generation.refresh_from_db()
+    assert generation.status == "completed", generation.error
+    assert generation.text and "\x00" not in generation.text
