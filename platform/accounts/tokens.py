@@ -20,7 +20,7 @@ def hash_key(key: str) -> str:
 @transaction.atomic
 def api_token_create(*, user, name: str) -> tuple[ApiToken, str]:
     """Create a token; returns it and its key, which is never stored nor shown again."""
-    name = name.strip() or "API token"
+    name = "".join(ch for ch in name if ch.isprintable()).strip() or "API token"  # no NUL or control characters
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(user=user, name=name[:100], prefix=key[:12], key_hash=hash_key(key))
     return token, key

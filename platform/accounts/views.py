@@ -8,15 +8,13 @@ from accounts import services
 from accounts.permissions import require
 from accounts.selectors import workspace_members
 from accounts.tokens import api_token_create, api_token_revoke
+from core.fields import parse_id
 
 
 @login_required
 @require_POST
 def workspace_switch(request):
-    try:
-        workspace_id = int(request.POST.get("workspace", ""))
-    except ValueError:
-        workspace_id = None
+    workspace_id = parse_id(request.POST.get("workspace"))
     membership = services.workspace_switch(request=request, workspace_id=workspace_id)
     messages.success(request, f"Now working in {membership.workspace.name}.")
     target = request.POST.get("next") or "dashboard"
@@ -40,7 +38,7 @@ def profile(request):
     new_key = None
     if request.method == "POST":
         if "revoke" in request.POST:
-            api_token_revoke(user=request.user, token_id=int(request.POST["revoke"]))
+            api_token_revoke(user=request.user, token_id=parse_id(request.POST["revoke"]))
             messages.success(request, "Token revoked: requests using it are refused from now on.")
             return redirect("profile")
         token, new_key = api_token_create(user=request.user, name=request.POST.get("name", ""))

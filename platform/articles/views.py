@@ -16,6 +16,7 @@ from articles.selectors import (
     latest_per_variant,
     render_markdown,
 )
+from core.fields import parse_id
 from core.health import workers_health
 from prompts.forms import ValuesForm
 from prompts.models import PromptTemplate
@@ -72,7 +73,8 @@ def draft_new(request):
 @require("drafts.create")
 def template_fields(request):
     """htmx: the variable form of the chosen template."""
-    template = PromptTemplate.objects.filter(workspace=request.workspace, pk=request.GET.get("template") or 0).select_related("current").first()
+    template_id = parse_id(request.GET.get("template"))
+    template = PromptTemplate.objects.filter(workspace=request.workspace, pk=template_id).select_related("current").first() if template_id else None
     values_form = ValuesForm(template.current.variable_list(), prefix="var") if template else None
     return render(request, "articles/_template_fields.html", {"values_form": values_form, "template_obj": template})
 

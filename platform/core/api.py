@@ -99,7 +99,7 @@ class Pagination(PageNumberPagination):
         raw = request.query_params.get(self.page_query_param)
         if raw is None:
             return 1
-        if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= ID_MAX):
+        if not (raw.isascii() and raw.isdigit() and len(raw) <= 19 and 1 <= int(raw) <= ID_MAX):
             raise exceptions.ValidationError({"page": ["A page number: 1, 2, 3…"]})
         return int(raw)
 

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.permissions import require, role_allows
+from core.fields import parse_id
 from corpora import selectors, services
 from corpora.forms import DatasetCreateForm, DatasetEditForm, SplitForm, UploadOptionsForm
 from corpora.models import DatasetVersion, Upload
@@ -140,10 +141,7 @@ def csv_columns(request):
 @require_POST
 def validate_name(request):
     """htmx: inline feedback on a dataset name while it is typed."""
-    try:
-        exclude = int(request.POST.get("dataset") or 0) or None
-    except ValueError:
-        exclude = None
+    exclude = parse_id(request.POST.get("dataset"))
     errors = services.dataset_name_errors(
         workspace=request.workspace, name=request.POST.get("name", ""), exclude_pk=exclude
     )
@@ -187,6 +185,7 @@ def dataset_delete(request, pk: int):
 
 def _records_context(request, version):
     split = request.GET.get("split", "")
+    split = split if split in ("train", "validation", "unsplit") else ""
     records = selectors.version_records(version=version, split=split or None)
     return {
         "records_page": Paginator(records, RECORDS_PAGE_SIZE).get_page(request.GET.get("page")),
