@@ -27,7 +27,6 @@ class ParamSpec:
     maximum: int | float
     label: str
     help: str
-    step: float | None = None  # for number inputs in forms
 
     def problem(self, value, *, maximum: int | float | None = None) -> str | None:
         """Why `value` is not acceptable (one line naming the parameter), or None when it is."""
@@ -47,9 +46,9 @@ class ParamSpec:
 
 SAMPLING_PARAMS: tuple[ParamSpec, ...] = (
     ParamSpec("temperature", float, 0.7, 0.0, 2.0, "Temperature",
-              "Randomness: 0 always picks the likeliest word; around 0.7 reads naturally.", step=0.05),
+              "Randomness: 0 always picks the likeliest word; around 0.7 reads naturally."),
     ParamSpec("top_p", float, 0.9, 0.05, 1.0, "Top-p",
-              "Sample only among the likeliest words that together make up this probability.", step=0.05),
+              "Sample only among the likeliest words that together make up this probability."),
     ParamSpec("top_k", int, 50, 0, 200, "Top-k",
               "Sample only among this many likeliest words (0: no limit)."),
     ParamSpec("max_new_tokens", int, 256, 1, 8192, "Length limit (tokens)",
@@ -57,7 +56,7 @@ SAMPLING_PARAMS: tuple[ParamSpec, ...] = (
     ParamSpec("min_new_tokens", int, 0, 0, 8192, "Minimum length (tokens)",
               "Keep writing at least this many tokens (at most the length limit)."),
     ParamSpec("repetition_penalty", float, 1.1, 1.0, 2.0, "Repetition penalty",
-              "Above 1 discourages repeating words already written; 1 is off.", step=0.05),
+              "Above 1 discourages repeating words already written; 1 is off."),
 )
 PARAMS_BY_NAME = {spec.name: spec for spec in SAMPLING_PARAMS}
 SEED = ParamSpec("seed", int, 0, 0, SEED_MAX, "Seed", "Same seed, same settings: same text.")

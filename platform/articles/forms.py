@@ -37,6 +37,10 @@ class DraftForm(forms.Form):
             (choice.key, choice.label) for choice in model_choices(workspace)
         ]
 
+    def params_have_errors(self) -> bool:
+        """Open the collapsed *Advanced* section when one of its fields needs attention."""
+        return any(self.errors.get(name) for name in (*self.PARAMS, "seed", "params"))
+
     def param_fields(self):
         """The bound sampling fields and the seed, for the *Advanced* section."""
         return [self[name] for name in (*self.PARAMS, "seed")]

@@ -45,16 +45,22 @@ def _draft_request(form: DraftForm, values: dict) -> services.DraftRequest:
     )
 
 
+def _posted_values_form(request, form: DraftForm) -> ValuesForm | None:
+    """The chosen template's variables as they were posted (None before a post or without one)."""
+    if request.method != "POST" or request.POST.get("source", "template") != "template":
+        return None
+    template_id = parse_id(request.POST.get("template"))
+    template = form.fields["template"].queryset.filter(pk=template_id).first() if template_id else None
+    return ValuesForm(template.current.variable_list(), request.POST, prefix="var") if template else None
+
+
 @login_required
 @require("drafts.create")
 def draft_new(request):
     form = DraftForm(request.workspace, request.POST or None, initial={"template": request.GET.get("template"), "model": request.GET.get("model", "")})
-    values_form = None
+    values_form = _posted_values_form(request, form)  # what was typed stays, whatever else is wrong
     if request.method == "POST" and form.is_valid():
-        template = form.cleaned_data["template"]
         values = {k.removeprefix("var-"): v for k, v in request.POST.items() if k.startswith("var-")}
-        if template is not None:
-            values_form = ValuesForm(template.current.variable_list(), request.POST, prefix="var")
         try:
             article = services.draft_create(workspace=request.workspace, user=request.user, request=_draft_request(form, values))
             return redirect(article)

@@ -31,7 +31,9 @@ def params_errors(params: dict) -> dict[str, str]:
 
 def form_field(spec: ParamSpec, *, required: bool = False, initial=None, placeholder: str = "") -> forms.Field:
     field_class = forms.IntegerField if spec.type is int else forms.FloatField
-    attrs = {"step": spec.step} if spec.step else {}
+    # Any value in range: a browser's step check would refuse 0.72 (and say so nowhere in a
+    # collapsed section).
+    attrs = {"step": "1" if spec.type is int else "any"}
     if placeholder:
         attrs["placeholder"] = placeholder
     return field_class(
@@ -46,6 +48,13 @@ def add_param_fields(form: forms.Form, names=STYLE_PARAMS, *, required: bool = F
         spec = PARAMS_BY_NAME[name]
         form.fields[name] = form_field(spec, required=required, initial=spec.default if required else None,
                                        placeholder=placeholder)
+
+
+def clamp(name: str, value):
+    """A stored value brought inside the parameter's current range (the server's limit may have
+    fallen since it was saved), so that a form showing it can be submitted."""
+    spec = PARAMS_BY_NAME[name]
+    return min(max(value, spec.minimum), _top(spec))
 
 
 def seed_form_field() -> forms.IntegerField:

@@ -1,6 +1,6 @@
 from django import forms
 
-from core.sampling import STYLE_PARAMS, add_param_fields
+from core.sampling import STYLE_PARAMS, add_param_fields, clamp
 from styles.models import DEFAULT_PARAMS
 
 
@@ -46,6 +46,10 @@ class StyleForm(forms.Form):
             self.fields[name].initial = DEFAULT_PARAMS[name]
             self.fields[name].widget.attrs["placeholder"] = DEFAULT_PARAMS[name]
 
+    def params_have_errors(self) -> bool:
+        """Open the collapsed parameters section when one of its fields needs attention."""
+        return any(self.errors.get(name) for name in (*self.PARAM_FIELDS, "default_model"))
+
     def service_fields(self) -> dict:
         data = dict(self.cleaned_data)
         chosen = {name: data.pop(name) for name in self.PARAM_FIELDS}
@@ -58,6 +62,6 @@ class StyleForm(forms.Form):
         initial = {name: getattr(version, name) for name in (
             "voice", "audience", "tone", "reading_level", "do_rules", "dont_rules", "banned_words",
             "examples", "default_model", "system_prompt_override")}
-        initial.update(version.params())
+        initial.update({name: clamp(name, value) for name, value in version.params().items() if name in STYLE_PARAMS})
         initial["name"] = profile.name
         return initial

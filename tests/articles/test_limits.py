@@ -131,3 +131,29 @@ def test_a_prompt_longer_than_the_models_context_fails_with_a_clear_message(work
     generation.refresh_from_db()
     assert generation.status == "failed"
     assert "reads at most 1024 tokens" in generation.error and "shorten the prompt" in generation.error
+
+
+def test_a_refused_draft_keeps_what_was_typed_and_opens_the_section_at_fault(client, writer, workspace):
+    from prompts.services import prompt_create
+
+    template = prompt_create(workspace=workspace, user=writer, name="Post", category="free",
+                             body="Write about {topic}.", variables=[{"name": "topic"}])
+    client.force_login(writer)
+    page = client.post("/write/new/", {"source": "template", "template": template.pk, "var-topic": "lanterns",
+                                       "variants": 1, "model": "", "temperature": "9"}).content.decode()
+    assert "Nothing was started: check the fields marked below." in page
+    assert 'value="lanterns"' in page  # the template's variables as typed...
+    assert 'hx-trigger="change from:#id_template"' in page  # ...not reloaded empty on page load
+    assert "<details open>" in page and "less than or equal to 2.0" in page
+    assert not Generation.objects.exists()
+
+
+def test_the_style_editor_accepts_any_stored_value_in_range(client, make_member, workspace, settings):
+    """A browser's step check refused 0.72 in a collapsed section, so Save silently did nothing."""
+    editor = make_member("editor", workspace)
+    style = style_create(workspace=workspace, user=editor, name="Exact", default_params={"temperature": 0.72, "max_new_tokens": 1500})
+    settings.INKSTONE_MAX_NEW_TOKENS = 1000
+    client.force_login(editor)
+    page = client.get(f"/styles/{style.pk}/edit/").content.decode()
+    assert 'name="temperature" value="0.72" step="any"' in page
+    assert 'name="max_new_tokens" value="1000"' in page  # brought under the server's lowered limit
