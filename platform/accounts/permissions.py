@@ -178,6 +178,10 @@ class IsWorkspaceMember(BasePermission):
                 raise ValidationError({"X-Workspace": [str(exc)]}) from None
             request.membership = membership
         if membership is None:
+            if request.user and request.user.is_authenticated:
+                from rest_framework.exceptions import NotFound
+
+                raise NotFound("No such workspace among yours (see /api/workspaces/).")  # as the pages say
             return False
         action = getattr(view, "required_actions", {}).get(
             request.method, getattr(view, "required_action", "workspace.view")

@@ -9,6 +9,7 @@ from rest_framework import authentication, exceptions
 
 from accounts.models import ApiToken
 from accounts.throttling import api_auth_failure_record, api_auth_retry_after
+from core.api import too_many
 
 KEY_PREFIX = "ink_"
 
@@ -54,10 +55,7 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed("Authorization header: expected 'Token <key>'.")
         retry_after = api_auth_retry_after(request)
         if retry_after is not None:
-            raise exceptions.Throttled(
-                wait=retry_after,
-                detail="Too many failed API token attempts from this address.",
-            )
+            raise too_many(f"Too many failed API token attempts from this address; try again in {retry_after} s.", retry_after)
         user = user_for_key(header[1])
         if user is None:
             api_auth_failure_record(request)

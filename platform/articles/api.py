@@ -1,14 +1,14 @@
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import Throttled, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
 from accounts.permissions import check
 from articles import services
 from articles.models import Generation
-from core.api import InputSerializer
+from core.api import InputSerializer, too_many
 from core.fields import id_field
 from core.sampling import GenerationParamsSerializer, seed_api_field
 from prompts.models import PromptTemplate
@@ -44,6 +44,8 @@ class GenerationInput(InputSerializer):
 
 
 class GenerationOutput(serializers.ModelSerializer):
+    prefix = serializers.CharField(read_only=True, help_text="The earlier text this run goes on from (a retry or "
+                                   "'continue writing'); the whole text is prefix + text.")
     ws_url = serializers.SerializerMethodField()
     template_version = serializers.IntegerField(source="template_version.number", default=None, allow_null=True)
     template = serializers.IntegerField(source="template_version.template_id", default=None, allow_null=True)
@@ -56,7 +58,7 @@ class GenerationOutput(serializers.ModelSerializer):
     class Meta:
         model = Generation
         fields = [
-            "id", "article", "variant", "kind", "status", "text", "seq", "error", "ws_url",
+            "id", "article", "variant", "kind", "status", "prefix", "text", "seq", "error", "ws_url",
             "model", "model_name", "template", "template_version", "style", "style_version", "variables",
             "prompt", "system_prompt", "params", "seed",
             "prompt_tokens", "completion_tokens", "time_to_first_token_s", "tokens_per_s", "finish_reason",
@@ -105,7 +107,7 @@ class GenerationCreateApi(GenericAPIView):
         try:
             article = services.draft_create(workspace=membership.workspace, user=request.user, request=draft)
         except services.RateLimited as exc:
-            raise Throttled(wait=exc.retry_after, detail=str(exc)) from None
+            raise too_many(str(exc), exc.retry_after) from None
         except services.DraftError as exc:
             raise exc.as_api_error() from None
         generations = list(article.generations.select_related("template_version", "style_version", "model_version").order_by("variant"))

@@ -186,9 +186,13 @@ def run_generation(generation_id: int) -> None:
         try:
             loaded = model_cache().get(ModelSpec.parse(batch[0].model_name))
         except (GenerationError, ValueError) as exc:
+            # Writers read this: it names the model, not the server's files (the log has why).
+            logger.warning("could not load %s for generations %s: %s", batch[0].model_name, [g.pk for g in batch], exc)
+            name = batch[0].model_version.name if batch[0].model_version_id else "the default model"
             Generation.objects.filter(pk__in=[g.pk for g in batch]).update(
-                status=Generation.Status.FAILED, error=f"Could not load the model: {exc}", finished_at=timezone.now(),
-                finish_reason="error",
+                status=Generation.Status.FAILED, finished_at=timezone.now(), finish_reason="error",
+                error=f"Could not load the model “{name}”. An admin can check it on the Models page; the "
+                      "worker's log says why.",
             )
             for generation in batch:
                 publish(generation.pk, state_event(Generation.objects.get(pk=generation.pk)))

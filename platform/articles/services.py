@@ -292,7 +292,7 @@ def article_choose(*, article: Article, generation: Generation) -> Article:
     return article
 
 
-INTERRUPTED_ERROR = "The worker stopped while writing; the text so far is kept. Retry to write it again."
+INTERRUPTED_ERROR = "The worker stopped while writing; the text so far is kept. Retry to continue it."
 
 
 def generations_sweep_stale(*, older_than_s: float | None = None, ids=None) -> int:

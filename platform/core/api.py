@@ -28,6 +28,14 @@ logger = logging.getLogger("inkstone.api")
 MAX_JSON_DEPTH = 32
 
 
+def too_many(message: str, retry_after: int | None) -> exceptions.Throttled:
+    """429 with our own message and a Retry-After header (DRF's own would append a second
+    "Expected available in N seconds." to it)."""
+    exc = exceptions.Throttled(detail=message)
+    exc.wait = retry_after
+    return exc
+
+
 class PayloadTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_detail = "The request body is too large."
@@ -140,13 +148,17 @@ def _json_types(field) -> tuple[type, ...] | None:
 
 
 class InputSerializer(serializers.Serializer):
-    """Input of a JSON body, type-strict: DRF would turn `{"name": 0}` into "0" and `"5"` into 5;
-    here a value of the wrong JSON type is a 400 naming the field. (Form and multipart input,
-    where every value is text, is left to the fields' own parsing.)"""
+    """Input of a JSON body, strict: DRF would turn `{"name": 0}` into "0", `"5"` into 5 and
+    silently drop `{"temprature": 3}`; here a value of the wrong JSON type or an unknown field is
+    a 400 naming it. (Form and multipart input, where every value is text, is left to the
+    fields' own parsing.)"""
 
     def to_internal_value(self, data):
         if isinstance(data, dict) and not hasattr(data, "getlist"):
-            errors = {}
+            known = {field.field_name for field in self.fields.values()}
+            errors = {key: ["Unknown field: " + ("did you mean " + " or ".join(near) + "?" if (near := _near(key, known))
+                                                 else f"expected one of {', '.join(sorted(known))}.")]
+                      for key in data if key not in known}
             for name, field in self.fields.items():
                 value = data.get(field.field_name)
                 expected = _json_types(field)
@@ -163,6 +175,12 @@ class InputSerializer(serializers.Serializer):
             if errors:
                 raise exceptions.ValidationError(errors)
         return super().to_internal_value(data)
+
+
+def _near(key: str, known: set[str]) -> list[str]:
+    import difflib
+
+    return difflib.get_close_matches(key, sorted(known), n=2, cutoff=0.6)
 
 
 _TYPE_WORDS = {bool: "true or false", int: "a whole number", float: "a number", str: "a string",
@@ -193,9 +211,11 @@ def exception_handler(exc, context):
     elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(_django_validation_detail(exc))
     elif isinstance(exc, RequestDataTooBig):
-        exc = PayloadTooLarge(str(exc) or None)
-    elif isinstance(exc, TooManyFieldsSent | TooManyFilesSent):
-        exc = exceptions.ValidationError({"detail": [str(exc)]})
+        exc = PayloadTooLarge(f"The request body is too large; the limit is {_body_limit():,} bytes.")
+    elif isinstance(exc, TooManyFieldsSent):
+        exc = exceptions.ValidationError({"detail": f"Too many form fields; the limit is {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS}."})
+    elif isinstance(exc, TooManyFilesSent):
+        exc = exceptions.ValidationError({"detail": f"Too many files at once; the limit is {settings.DATA_UPLOAD_MAX_NUMBER_FILES}."})
     response = drf_exception_handler(exc, context)
     if response is None:
         error_id = uuid.uuid4().hex[:12]
@@ -233,10 +253,34 @@ WORKSPACE_HEADER = {
 }
 
 
+def _request_components(result) -> set[str]:
+    """Names of the schemas JSON request bodies use, nested ones included."""
+    found, todo = set(), []
+    for path_item in result.get("paths", {}).values():
+        for operation in path_item.values():
+            if isinstance(operation, dict):
+                content = operation.get("requestBody", {}).get("content", {})
+                todo += [media.get("schema", {}) for kind, media in content.items() if kind == "application/json"]
+    components = result.get("components", {}).get("schemas", {})
+    while todo:
+        node = todo.pop()
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            if ref.startswith("#/components/schemas/") and (name := ref.rsplit("/", 1)[1]) not in found:
+                found.add(name)
+                todo.append(components.get(name, {}))
+            todo += [v for k, v in node.items() if k != "$ref"]
+        elif isinstance(node, list):
+            todo += node
+    return found
+
+
 def add_error_responses(result, generator, request, public):
     """drf-spectacular postprocessing hook: every operation documents the errors it can answer."""
     components = result.setdefault("components", {}).setdefault("schemas", {})
     components.setdefault("Error", ERROR_SCHEMA)
+    for name in _request_components(result):  # InputSerializer refuses unknown fields: say so
+        components[name].setdefault("additionalProperties", False)
     ref = {"$ref": "#/components/schemas/Error"}
     for path_item in result.get("paths", {}).values():
         for method, operation in path_item.items():

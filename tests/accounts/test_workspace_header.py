@@ -40,4 +40,4 @@ def test_a_well_formed_header_picks_the_workspace(world):  # noqa: F811
     by_id = client.get("/api/prompts/", HTTP_X_WORKSPACE=str(objects["workspace"]))
     assert by_slug.status_code == by_id.status_code == 200
     assert by_slug.json()["count"] == by_id.json()["count"] == 1
-    assert client.get("/api/prompts/", HTTP_X_WORKSPACE="someone-elses-team").status_code == 403
+    assert client.get("/api/prompts/", HTTP_X_WORKSPACE="someone-elses-team").status_code == 404
