@@ -22,6 +22,7 @@ from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from core.errors import FieldErrors
+from core.text import unstorable_reason
 
 logger = logging.getLogger("inkstone.api")
 
@@ -55,12 +56,8 @@ def unstorable(value, path: str = "body") -> str | None:
         if depth > MAX_JSON_DEPTH:
             return f"{where}: nested deeper than {MAX_JSON_DEPTH} levels"
         if isinstance(item, str):
-            if "\x00" in item:
-                return f"{where}: holds a NUL character (\\u0000), which is not text"
-            try:
-                item.encode("utf-8")
-            except UnicodeEncodeError as exc:
-                return f"{where}: holds a lone UTF-16 surrogate ({item[exc.start]!r}), which is not text"
+            if reason := unstorable_reason(item):
+                return f"{where}: {reason}"
         elif isinstance(item, dict):
             for key, child in item.items():
                 if isinstance(key, str) and (problem := unstorable(key, f"{where} key")):
@@ -102,14 +99,15 @@ class Pagination(PageNumberPagination):
     a page past the end a 404."""
 
     def get_page_number(self, request, paginator):
-        from core.fields import ID_MAX
+        from core.fields import parse_id
 
         raw = request.query_params.get(self.page_query_param)
         if raw is None:
             return 1
-        if not (raw.isascii() and raw.isdigit() and len(raw) <= 19 and 1 <= int(raw) <= ID_MAX):
+        number = parse_id(raw)  # the same bounds as an id
+        if number is None:
             raise exceptions.ValidationError({"page": ["A page number: 1, 2, 3…"]})
-        return int(raw)
+        return number
 
 
 def query_choice(request, name: str, choices) -> str:

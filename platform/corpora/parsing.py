@@ -26,6 +26,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
+from core.text import unstorable_reason
+
 MAX_DEPTH = 20
 BOM = b"\xef\xbb\xbf"
 CHAT_ROLES = ("system", "user", "assistant")
@@ -54,19 +56,6 @@ class Kind:
 def storable_text(text: str) -> str:
     """`text` with what a database cannot store (NUL, lone surrogates) shown as escapes."""
     return text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
-
-
-def unstorable_reason(text: str) -> str | None:
-    """Why a string from the file cannot be stored as text, or None when it can."""
-    nul = text.find("\x00")
-    if nul >= 0:
-        return f"holds a NUL character (\\u0000) at character {nul + 1}, which cannot be stored"
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        code = ord(text[exc.start])
-        return f"holds a lone UTF-16 surrogate (\\u{code:04x}) at character {exc.start + 1}, which is not text"
-    return None
 
 
 def shorten(text: str, limit: int = 60) -> str:
