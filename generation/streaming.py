@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from generation.errors import GenerationError, PromptTooLongError
-from generation.params import GenerationParams
+from generation.params import SEED_MAX, GenerationParams
 
 FINISH_REASONS = ("length", "stop", "eos", "cancelled")
 
@@ -229,7 +229,8 @@ class Row:
     context_ids: list[int] = field(default_factory=list)  # decoding context (the prefill's end)
 
     def __post_init__(self) -> None:
-        self.seed = self.params.seed if self.params.seed is not None else random.randrange(2**63)
+        # A seed a caller can give back to reproduce the text (inside GenerationParams' range).
+        self.seed = self.params.seed if self.params.seed is not None else random.randrange(SEED_MAX + 1)
 
     def finish_as(self, reason: str) -> None:
         if self.finish is None:
@@ -565,8 +566,9 @@ def generate(
     Stop sequences truncate the text afterwards (the streaming path stops early instead).
     """
     params = params or GenerationParams()
-    ids = build_prompt_ids(loaded.tokenizer, messages=messages, prompt=prompt, system=system)
-    row = Row(ids, fit_to_context(loaded, ids, params), _stop_callable(should_stop))
+    row = prefilled_row(loaded, messages=messages, prompt=prompt, system=system, prefill=None,
+                        params=params, should_stop=should_stop)
+    ids = row.prompt_ids
     out = run_rows(loaded, [row], stream=False)
     completion = out[0, len(ids) :].tolist()
     eos = set(eos_token_ids(loaded))
