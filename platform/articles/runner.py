@@ -163,12 +163,16 @@ def _only_permitted(batch: list[Generation]) -> list[Generation]:
         if decision:
             allowed.append(generation)
             continue
-        Generation.objects.filter(pk=generation.pk).update(
-            status=Generation.Status.FAILED, finish_reason="error", finished_at=timezone.now(),
-            error=f"Not written: whoever started it may no longer draft in this workspace ({decision.reason})",
-        )
-        publish(generation.pk, state_event(Generation.objects.get(pk=generation.pk)))
+        _fail([generation], f"Not written: whoever started it may no longer draft in this workspace ({decision.reason})")
     return allowed
+
+
+def _fail(generations: list[Generation], error: str) -> None:
+    """Mark generations that were never written as failed, and tell their listeners."""
+    Generation.objects.filter(pk__in=[g.pk for g in generations]).update(
+        status=Generation.Status.FAILED, finish_reason="error", finished_at=timezone.now(), error=error)
+    for generation in generations:
+        publish(generation.pk, state_event(Generation.objects.get(pk=generation.pk)))
 
 
 def run_generation(generation_id: int) -> None:
@@ -189,13 +193,8 @@ def run_generation(generation_id: int) -> None:
             # Writers read this: it names the model, not the server's files (the log has why).
             logger.warning("could not load %s for generations %s: %s", batch[0].model_name, [g.pk for g in batch], exc)
             name = batch[0].model_version.name if batch[0].model_version_id else "the default model"
-            Generation.objects.filter(pk__in=[g.pk for g in batch]).update(
-                status=Generation.Status.FAILED, finished_at=timezone.now(), finish_reason="error",
-                error=f"Could not load the model “{name}”. An admin can check it on the Models page; the "
-                      "worker's log says why.",
-            )
-            for generation in batch:
-                publish(generation.pk, state_event(Generation.objects.get(pk=generation.pk)))
+            _fail(batch, f"Could not load the model “{name}”. An admin can check it on the Models page; the "
+                         "worker's log says why.")
             return
         engine = engine_for(loaded, max_batch=MAX_BATCH, gather_s=0.005)  # the batch is submitted at once
         threads = [

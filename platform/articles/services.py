@@ -93,12 +93,12 @@ def _check_capacity(user, new: int) -> None:
 
 
 def _params(style_version, overrides: dict) -> dict:
-    from core.sampling import max_new_tokens_ceiling, params_errors
+    from core.sampling import clamp, params_errors
 
     chosen = {k: v for k, v in overrides.items() if v not in (None, "")}
     defaults = style_version.params() if style_version else {}
-    if defaults.get("max_new_tokens", 0) > max_new_tokens_ceiling():  # the server's limit fell since
-        defaults["max_new_tokens"] = max_new_tokens_ceiling()
+    if "max_new_tokens" in defaults:  # the server's limit may have fallen since the style was saved
+        defaults["max_new_tokens"] = clamp("max_new_tokens", defaults["max_new_tokens"])
     params = {**defaults, **chosen}
     errors = params_errors(params)
     if errors:

@@ -57,12 +57,9 @@ class LayerWatch:
         return value.decode() if isinstance(value, bytes) else str(value)
 
     async def _run(self) -> None:
-        import redis.asyncio
-        from redis.asyncio.retry import Retry
-        from redis.backoff import NoBackoff
+        from core.redis_server import quick_client
 
-        client = redis.asyncio.Redis.from_url(self.url, socket_timeout=2, socket_connect_timeout=2,
-                                              retry=Retry(NoBackoff(), 0))  # an error now, not after 7 s of retries
+        client = quick_client(self.url, timeout=2, asynchronous=True)  # an error now, not after 7 s of retries
         try:
             while self.listeners:
                 try:

@@ -30,14 +30,18 @@ def embedded_redis_argv(socket_path: Path) -> list[str]:
     ]
 
 
-def quick_client(url: str):
+def quick_client(url: str, *, timeout: float = 1.0, asynchronous: bool = False):
     """A Redis client that fails at once when nobody answers: redis-py's default retries a
     refused connection three times with up to 7 s of backoff, which would slow every check."""
-    import redis
     from redis.backoff import NoBackoff
-    from redis.retry import Retry
 
-    return redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1, retry=Retry(NoBackoff(), 0))
+    if asynchronous:
+        from redis.asyncio import Redis
+        from redis.asyncio.retry import Retry
+    else:
+        from redis import Redis
+        from redis.retry import Retry
+    return Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout, retry=Retry(NoBackoff(), 0))
 
 
 def redis_answers(socket_path: Path) -> bool:

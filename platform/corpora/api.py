@@ -300,7 +300,7 @@ class DatasetRecordsApi(generics.ListAPIView):
             membership=self.request.membership, pk=self.kwargs["pk"], action="datasets.view"
         )
         version = _version_from_query(self.request, dataset)
-        split = query_choice(self.request, "split", ["train", "validation", "unsplit"]) or None
+        split = query_choice(self.request, "split", selectors.SPLIT_FILTERS) or None
         return selectors.version_records(version=version, split=split)
 
     @extend_schema(parameters=[

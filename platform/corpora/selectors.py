@@ -61,6 +61,9 @@ def dataset_versions(dataset: Dataset) -> QuerySet[DatasetVersion]:
     return dataset.versions.select_related("created_by").order_by("-number")
 
 
+SPLIT_FILTERS = ("train", "validation", "unsplit")  # what a records list can be filtered by
+
+
 def version_records(*, version: DatasetVersion, split: str | None = None) -> QuerySet[Record]:
     records = version.records.order_by("index")
     if split is not None and split != "":

@@ -185,7 +185,7 @@ def dataset_delete(request, pk: int):
 
 def _records_context(request, version):
     split = request.GET.get("split", "")
-    split = split if split in ("train", "validation", "unsplit") else ""
+    split = split if split in selectors.SPLIT_FILTERS else ""
     records = selectors.version_records(version=version, split=split or None)
     return {
         "records_page": Paginator(records, RECORDS_PAGE_SIZE).get_page(request.GET.get("page")),
