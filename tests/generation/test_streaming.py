@@ -243,3 +243,9 @@ def test_a_prompt_that_fills_the_context_is_refused_in_one_line(tiny):
     prompt = " ".join(["lantern"] * 2000)
     with pytest.raises(PromptTooLongError, match="reads at most 1024 tokens in all"):
         generate(tiny, prompt=prompt, params=GenerationParams(max_new_tokens=10))
+
+
+def test_the_seed_drawn_for_a_request_reproduces_its_text(tiny):
+    first = generate(tiny, prompt="The sea", params=GenerationParams(max_new_tokens=8, min_new_tokens=8))
+    again = generate(tiny, prompt="The sea", params=GenerationParams(max_new_tokens=8, min_new_tokens=8, seed=first.seed))
+    assert again.text == first.text
