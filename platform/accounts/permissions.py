@@ -50,6 +50,10 @@ ACTIONS: dict[str, Rule] = {
     # Models: everyone writes with the workspace's models; admins decide which ones exist.
     "models.view": Rule(W),
     "models.manage": Rule(A),
+    "models.promote": Rule(A),  # make a fine-tuned candidate available to writers
+    # Training: everyone may watch the workspace's runs; admins start, cancel and resume them.
+    "training.view": Rule(W),
+    "training.manage": Rule(A),
     # Drafting. Everyone reads the workspace's drafts; a writer steers only their own (an
     # article's generations belong to the article's writer too), editors and admins anyone's.
     "drafts.view": Rule(W),
