@@ -93,6 +93,11 @@ def model_register(*, workspace, user, name: str, source: str, description: str 
         raise ModelValidationError({"name": f"This workspace already has a model named “{name}”."}) from None
 
 
+def workspace_adapters_dir(workspace) -> Path:
+    """Where this workspace's training runs write their models: adapters/<workspace slug>/."""
+    return Path(settings.DATA_DIR) / "adapters" / workspace.slug
+
+
 @dataclass(frozen=True)
 class ModelRoot:
     """A folder of INKSTONE_MODEL_ROOTS."""

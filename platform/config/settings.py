@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "corpora",
     "catalog",
     "articles",
+    "training",
 ]
 
 MIDDLEWARE = [
@@ -186,7 +187,7 @@ WORKER_HEARTBEAT_SECONDS = float(os.environ.get("INKSTONE_WORKER_HEARTBEAT_SECON
 # /healthz reports a cluster down when none of its processes has beaten for this long.
 WORKER_STALE_AFTER_SECONDS = float(os.environ.get("INKSTONE_WORKER_STALE_SECONDS", "15"))
 # Run by every worker cluster beside its heartbeat (core.heartbeat.PeriodicJobs), every beat.
-WORKER_PERIODIC_JOBS = ("articles.services.generations_heal",)
+WORKER_PERIODIC_JOBS = ("articles.services.generations_heal", "training.services.runs_heal")
 
 # --- Auth, API ------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -252,6 +253,10 @@ INKSTONE_GENERATIONS_PER_MINUTE = int(os.environ.get("INKSTONE_GENERATIONS_PER_M
 INKSTONE_MAX_NEW_TOKENS = int(os.environ.get("INKSTONE_MAX_NEW_TOKENS", "2048"))
 INKSTONE_MAX_ACTIVE_GENERATIONS_PER_USER = int(os.environ.get("INKSTONE_MAX_ACTIVE_GENERATIONS_PER_USER", "8"))
 # A running generation whose worker has not touched it for this long is marked interrupted.
+# A training run whose worker has not beaten for this long is interrupted (and resumed).
+INKSTONE_TRAINING_STALE_SECONDS = float(os.environ.get("INKSTONE_TRAINING_STALE_SECONDS", "30"))
+# Processes per training run (data parallel); blank: one per GPU, or 1 on a CPU.
+INKSTONE_TRAINING_PROCESSES = int(os.environ["INKSTONE_TRAINING_PROCESSES"]) if os.environ.get("INKSTONE_TRAINING_PROCESSES") else None
 INKSTONE_GENERATION_STALE_SECONDS = float(os.environ.get("INKSTONE_GENERATION_STALE_SECONDS", "20"))
 
 # --- Security (production) -----------------------------------------------------------------
