@@ -130,6 +130,11 @@ RULES: dict[str, Rule] = {
     "api-generation-cancel": API("/api/generations/{generation}/cancel/", "editor", method="POST"),
     "api-model-list": API("/api/models/"),
     "api-model-detail": API("/api/models/{model}/", "admin", method="DELETE"),
+    "api-training-list": API("/api/trainings/"),
+    "api-training-estimate": API("/api/trainings/estimate/", "admin", method="POST", data={}),
+    "api-training-detail": API("/api/trainings/{run}/"),
+    "api-training-cancel": API("/api/trainings/{run}/cancel/", "admin", method="POST"),
+    "api-training-resume": API("/api/trainings/{run}/resume/", "admin", method="POST"),
     "schema": API("/api/schema/", None),  # the API's description is public; its data is not
     "swagger-ui": API("/api/docs/", None),
 }
@@ -179,6 +184,7 @@ def world(db, make_member, workspace, other_workspace, settings, tmp_path):
     from corpora.services import dataset_create_from_upload
     from prompts.services import prompt_create
     from styles.services import style_create
+    from training.models import TrainingRun
 
     settings.MEDIA_ROOT = tmp_path / "media"
     author = make_member("writer", workspace, username="author")
@@ -195,7 +201,9 @@ def world(db, make_member, workspace, other_workspace, settings, tmp_path):
         files=[SimpleUploadedFile("b.jsonl", b'{"text": "four"}\n')])
     article = drafting.draft_create(workspace=workspace, user=author, request=drafting.DraftRequest(prompt="Hi"))
     model = ModelVersion.objects.create(workspace=workspace, name="local", kind="model", source="/models/x", spec="/models/x")
-    objects = {"workspace": workspace.pk, "prompt": prompt.pk, "style": style.pk, "dataset": version.dataset_id,
+    run = TrainingRun.objects.create(workspace=workspace, name="their-run", dataset_version=version, base_label="default",
+                                     base_spec="default", output_dir=str(tmp_path / "run"), created_by=author)
+    objects = {"run": run.pk, "workspace": workspace.pk, "prompt": prompt.pk, "style": style.pk, "dataset": version.dataset_id,
                "article": article.pk, "generation": article.generations.get().pk, "model": model.pk,
                "upload": waiting.upload.pk}
     return users, objects
