@@ -35,7 +35,7 @@ class Command(BaseCommand):
         parser.add_argument("--user", required=True, help="username of an admin of the workspace")
         parser.add_argument("--workspace", help="workspace slug (default: the user's first)")
         parser.add_argument("--dataset", help="the dataset's name (or id)")
-        parser.add_argument("--version", type=int, help="the dataset version's number (default: the latest)")
+        parser.add_argument("--dataset-version", type=int, dest="dataset_version", help="the dataset version's number (default: the latest)")
         parser.add_argument("--base", default="default", help="the base model's name on the Models page")
         parser.add_argument("--method", default="lora", choices=TrainingRun.Method.values)
         parser.add_argument("--preset", default="quick", choices=TrainingRun.Preset.values)
@@ -95,7 +95,7 @@ class Command(BaseCommand):
             names = ", ".join(datasets.values_list("name", flat=True)[:20]) or "none"
             raise CommandError(f"No dataset {opts['dataset']!r} in {workspace}. Datasets: {names}.")
         versions = dataset.versions.order_by("-number")
-        version = versions.filter(number=opts["version"]).first() if opts["version"] else versions.first()
+        version = versions.filter(number=opts["dataset_version"]).first() if opts["dataset_version"] else versions.first()
         if version is None:
             raise CommandError(f"“{dataset.name}” has no version {opts['version'] or ''}.".replace("  ", " "))
         return version
