@@ -105,6 +105,9 @@ RULES: dict[str, Rule] = {
     # models
     "catalog:model_list": R("/models/"),
     "catalog:model_create": R("/models/new/", "admin"),
+    "catalog:model_compare": R("/models/compare/"),
+    "catalog:model_promote": R("/models/{model}/promote/", "admin", method="POST"),
+    "catalog:model_download": R("/models/{model}/download/", "admin"),
     "catalog:model_detail": R("/models/{model}/"),
     "catalog:model_delete": R("/models/{model}/delete/", "admin"),
     # API
@@ -135,6 +138,7 @@ RULES: dict[str, Rule] = {
     "api-training-detail": API("/api/trainings/{run}/"),
     "api-training-cancel": API("/api/trainings/{run}/cancel/", "admin", method="POST"),
     "api-training-resume": API("/api/trainings/{run}/resume/", "admin", method="POST"),
+    "api-model-promote": API("/api/models/{model}/promote/", "admin", method="POST", data={"reason": "Trying it."}),
     "schema": API("/api/schema/", None),  # the API's description is public; its data is not
     "swagger-ui": API("/api/docs/", None),
 }
