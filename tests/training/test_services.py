@@ -66,7 +66,8 @@ def test_refuses_a_version_without_usable_records_and_another_workspaces_version
 
 
 def test_refuses_a_full_fine_tune_of_a_gguf_only_model(workspace, request_for):
-    ModelVersion.objects.create(workspace=workspace, name="ggufy", kind="gguf", source="/m/x.gguf", spec="/m/x.gguf")
+    ModelVersion.objects.create(workspace=workspace, name="ggufy", kind="gguf", source="/m/x.gguf", spec="/m/x.gguf",
+                                status="promoted")
     with pytest.raises(TrainingError) as full:
         services.run_plan(workspace=workspace, request=request_for(base_model="ggufy", method="full"))
     assert "GGUF file only" in full.value.errors["method"]
