@@ -45,7 +45,7 @@ from generation.training.data import (
 
 METADATA_FORMAT = "inkstone.finetune/1"
 METHODS = ("lora", "full")
-TRAIN_DTYPES = ("float32", "bfloat16")
+TRAIN_DTYPES = ("auto", "float32", "bfloat16")
 
 
 def _help(text: str, **kw: Any) -> Any:
@@ -87,7 +87,11 @@ class FinetuneParams:
     lr_scheduler: str = _help("learning-rate schedule: linear, cosine or constant", default="linear")
     weight_decay: float = _help("AdamW weight decay", default=0.0)
     max_grad_norm: float = _help("gradient clipping norm (0: off)", default=1.0)
-    dtype: str = _help("training precision: float32, or bfloat16 autocast (weights stay fp32)", default="float32")
+    dtype: str = _help(
+        "training precision: auto (bfloat16 autocast on a CUDA device that supports it, else float32), "
+        "float32, or bfloat16 autocast (weights stay fp32)",
+        default="auto",
+    )
     pack: bool = _help("pack raw-text records into full max_seq_len blocks", default=True)
     eval_before: bool = _help("measure validation loss before training (initial_val_loss)", default=True)
     keep_checkpoints: bool = _help("keep checkpoint-N directories after a successful run", default=False)
@@ -235,6 +239,18 @@ def _quiet():
         hf_logging.set_verbosity(verbosity)
         if bars:
             hf_logging.enable_progress_bar()
+
+
+def training_dtype(requested: str) -> str:
+    """The precision a run uses: "auto" is bfloat16 autocast on CUDA when the device supports it
+    (as generation.models.choose_dtype picks bf16 there), float32 on CPU."""
+    if requested != "auto":
+        return requested
+    import torch
+
+    if torch.cuda.is_available() and torch.cuda.is_bf16_supported():
+        return "bfloat16"
+    return "float32"
 
 
 def _finite(x: Any) -> float | None:
@@ -425,6 +441,7 @@ def finetune(
         "num_val_examples": len(val_examples),
         "dropped_records": dropped + val_dropped,
         "params": params.to_json(),
+        "dtype": training_dtype(params.dtype),
         "metrics": {},
         "versions": library_versions(),
         "started_at": started or _now(),
@@ -432,6 +449,7 @@ def finetune(
     }
     _write_json(output_dir / METADATA_FILE, metadata)
 
+    dtype = training_dtype(params.dtype)
     eval_steps = params.eval_steps or params.save_steps
     has_val = bool(val_examples)
     args = TrainingArguments(
@@ -455,7 +473,7 @@ def finetune(
         save_total_limit=2,
         seed=params.seed,
         data_seed=params.seed,
-        bf16=params.dtype == "bfloat16",
+        bf16=dtype == "bfloat16",
         use_cpu=not torch.cuda.is_available(),
         report_to="none",
         disable_tqdm=True,
@@ -500,6 +518,7 @@ def finetune(
             "global_step": state.global_step,
             "max_steps": state.max_steps,
             "epoch": round(float(state.epoch or 0.0), 4),
+            "dtype": dtype,
         }
     )
     cancelled = progress.cancelled
