@@ -105,6 +105,9 @@ RULES: dict[str, Rule] = {
     # models
     "catalog:model_list": R("/models/"),
     "catalog:model_create": R("/models/new/", "admin"),
+    "catalog:model_compare": R("/models/compare/"),
+    "catalog:model_promote": R("/models/{model}/promote/", "admin", method="POST"),
+    "catalog:model_download": R("/models/{model}/download/", "admin"),
     "catalog:model_detail": R("/models/{model}/"),
     "catalog:model_delete": R("/models/{model}/delete/", "admin"),
     # API
@@ -130,6 +133,7 @@ RULES: dict[str, Rule] = {
     "api-generation-cancel": API("/api/generations/{generation}/cancel/", "editor", method="POST"),
     "api-model-list": API("/api/models/"),
     "api-model-detail": API("/api/models/{model}/", "admin", method="DELETE"),
+    "api-model-promote": API("/api/models/{model}/promote/", "admin", method="POST", data={"reason": "Trying it."}),
     "schema": API("/api/schema/", None),  # the API's description is public; its data is not
     "swagger-ui": API("/api/docs/", None),
 }

@@ -188,7 +188,7 @@ def draft_create(*, workspace, user, request: DraftRequest) -> Article:
 
 def _model(workspace, request: DraftRequest):
     """The writer's pick, else the style's default model, else the workspace default."""
-    style_model = request.style_version.default_model if request.style_version else ""
+    style_model = request.style_version.default_model_name if request.style_version else ""
     try:
         return model_resolve(workspace, request.model or style_model)
     except UnknownModel as exc:

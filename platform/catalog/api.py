@@ -21,17 +21,27 @@ class ModelPatch(InputSerializer):
     description = serializers.CharField(allow_blank=True, max_length=DESCRIPTION_MAX_LENGTH)
 
 
+class PromoteInput(InputSerializer):
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=DESCRIPTION_MAX_LENGTH,
+                                   help_text="Why writers should use it; required when the evaluation shows no improvement.")
+
+
 class ModelOutput(serializers.ModelSerializer):
     metrics = serializers.DictField(read_only=True, help_text="Training metrics of a fine-tune (val_loss, ...).")
+    evaluation = serializers.DictField(read_only=True, help_text="Base vs tuned on held-out records ({} if none).")
+    promoted_by = serializers.CharField(source="promoted_by.username", default=None, allow_null=True, read_only=True,
+                                        help_text="Who promoted it (null for a candidate, or a user since removed).")
 
     class Meta:
         model = ModelVersion
-        fields = ["id", "name", "kind", "source", "spec", "base", "description", "metrics", "metadata", "created_at"]
+        fields = ["id", "name", "kind", "status", "source", "spec", "base", "description", "metrics", "evaluation",
+                  "metadata", "promoted_at", "promoted_by", "promotion_reason", "created_at"]
 
 
 class ModelListApi(ListAPIView):
-    """Models of this workspace that drafts can use (`model` in POST /api/generations/ takes a
-    name from here, or "default" for the bundled model, which is not listed). Admins add them."""
+    """Models of this workspace (`model` in POST /api/generations/ takes the name of a promoted
+    one, or "default" for the bundled model, which is not listed). Admins add them; training runs
+    add candidates, which writers can use once an admin promotes them (`?status=`)."""
 
     required_action = "models.view"
     required_actions = {"POST": "models.manage"}
@@ -39,12 +49,14 @@ class ModelListApi(ListAPIView):
 
     def get_queryset(self):
         kind = query_choice(self.request, "kind", ModelVersion.Kind.values)
+        status_ = query_choice(self.request, "status", ModelVersion.Status.values)
         return model_list(workspace=self.request.membership.workspace,
-                          search=self.request.query_params.get("search", ""), kind=kind)
+                          search=self.request.query_params.get("search", ""), kind=kind, status=status_)
 
     @extend_schema(parameters=[
         OpenApiParameter("search", str, description="Name, description or source contains."),
         OpenApiParameter("kind", str, enum=ModelVersion.Kind.values),
+        OpenApiParameter("status", str, enum=ModelVersion.Status.values),
     ])
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
@@ -61,7 +73,8 @@ class ModelListApi(ListAPIView):
 
 
 class ModelDetailApi(GenericAPIView):
-    """One model. PATCH changes its description; DELETE removes it from the workspace (not its files)."""
+    """One model. PATCH changes its description; DELETE removes it from the workspace (and its
+    files only when they are a training run's output in the workspace's adapters folder)."""
 
     required_action = "models.view"
     required_actions = {"PATCH": "models.manage", "DELETE": "models.manage"}
@@ -86,3 +99,23 @@ class ModelDetailApi(GenericAPIView):
     def delete(self, request, pk):
         services.model_delete(version=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ModelPromoteApi(GenericAPIView):
+    """Make a candidate available to writers. A `reason` is required when its evaluation shows
+    no improvement (400 naming `reason`); promoting one that is not a candidate is a 400 naming `status`."""
+
+    required_action = "models.promote"
+    serializer_class = ModelOutput
+
+    @extend_schema(request=PromoteInput, responses=ModelOutput)
+    def post(self, request, pk):
+        version = get_object_or_404(ModelVersion, pk=pk)
+        check_object(request.membership, version, "models.promote")
+        data = PromoteInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            version = services.model_promote(version=version, user=request.user, **data.validated_data)
+        except services.ModelValidationError as exc:
+            raise exc.as_api_error() from None
+        return Response(ModelOutput(version).data)

@@ -7,4 +7,5 @@ from catalog import api
 urlpatterns = [
     path("models/", api.ModelListApi.as_view(), name="api-model-list"),
     path("models/<id:pk>/", api.ModelDetailApi.as_view(), name="api-model-detail"),
+    path("models/<id:pk>/promote/", api.ModelPromoteApi.as_view(), name="api-model-promote"),
 ]

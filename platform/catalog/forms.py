@@ -16,3 +16,10 @@ class RegisterModelForm(forms.Form):
 class DescriptionForm(forms.Form):
     description = forms.CharField(required=False, max_length=DESCRIPTION_MAX_LENGTH,
                                   widget=forms.Textarea(attrs={"rows": 3, "aria-label": "Description"}))
+
+
+class PromoteForm(forms.Form):
+    reason = forms.CharField(
+        required=False, max_length=DESCRIPTION_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Why writers should use it. Required when it did not improve on its base.",
+    )

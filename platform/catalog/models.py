@@ -9,6 +9,7 @@ MODEL_NAME_RE = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 NAME_MAX_LENGTH = 100
 SOURCE_MAX_LENGTH = 1000
 DESCRIPTION_MAX_LENGTH = 4000
+FINE_TUNE_KINDS = ("lora", "full", "merged")  # kinds a training run produces
 
 
 class ModelVersion(models.Model):
@@ -24,6 +25,10 @@ class ModelVersion(models.Model):
         FULL = "full", "Full fine-tune"
         MERGED = "merged", "Merged adapter"
 
+    class Status(models.TextChoices):
+        CANDIDATE = "candidate", "Candidate"  # a finished training run's output, not offered to writers yet
+        PROMOTED = "promoted", "Promoted"  # writers may pick it
+
     workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="model_versions")
     name = models.CharField(
         max_length=NAME_MAX_LENGTH, validators=[RegexValidator(MODEL_NAME_RE, "Letters, digits, dots, dashes and underscores only.")],
@@ -37,6 +42,10 @@ class ModelVersion(models.Model):
     metadata = models.JSONField(default=dict, blank=True, help_text="inkstone.json of a fine-tune: data, params, metrics.")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.CANDIDATE)
+    promoted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    promoted_at = models.DateTimeField(null=True, blank=True)
+    promotion_reason = models.TextField(blank=True, help_text="Why an admin promoted it (required when it did not improve).")
 
     class Meta:
         ordering = ["name"]
@@ -51,3 +60,13 @@ class ModelVersion(models.Model):
     @property
     def metrics(self) -> dict:
         return self.metadata.get("metrics") or {}
+
+    @property
+    def evaluation(self) -> dict:
+        """The before/after evaluation of a fine-tune (see the evaluation contract); {} if none."""
+        evaluation = self.metadata.get("evaluation")
+        return evaluation if isinstance(evaluation, dict) else {}
+
+    @property
+    def is_candidate(self) -> bool:
+        return self.status == self.Status.CANDIDATE

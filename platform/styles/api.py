@@ -5,6 +5,7 @@ from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.response import Response
 
 from accounts.permissions import check_object
+from catalog.models import NAME_MAX_LENGTH
 from core.api import InputSerializer
 from core.sampling import StyleParamsSerializer
 from styles import services
@@ -34,7 +35,7 @@ class StyleInput(InputSerializer):
     banned_words = _text(max_length=TEXT_MAX)
     examples = _text(max_length=TEXT_MAX)
     default_params = StyleParamsSerializer(required=False, default=dict)
-    default_model = _text(max_length=_max("default_model"))
+    default_model = _text(max_length=NAME_MAX_LENGTH, help_text='A model name from /api/models/; blank or "default": the workspace default.')
     system_prompt_override = _text(max_length=TEXT_MAX)
 
 
@@ -49,7 +50,7 @@ class StyleOutput(serializers.ModelSerializer):
     banned_words = serializers.CharField(source="current.banned_words")
     examples = serializers.CharField(source="current.examples")
     default_params = StyleParamsSerializer(source="current.params")
-    default_model = serializers.CharField(source="current.default_model")
+    default_model = serializers.CharField(source="current.default_model_name", help_text="A model's name; blank: the workspace default.")
     system_prompt_override = serializers.CharField(source="current.system_prompt_override")
     system_prompt = serializers.CharField(source="current.system_prompt", help_text="What generation uses.")
 
@@ -62,7 +63,8 @@ class StyleOutput(serializers.ModelSerializer):
 
 def _input_fields(profile: StyleProfile) -> dict:
     version = profile.current
-    return {"name": profile.name, **{name: getattr(version, name) for name in services.VERSIONED_FIELDS}}
+    return {"name": profile.name, **{name: getattr(version, name) for name in services.VERSIONED_FIELDS},
+            "default_model": version.default_model_name}
 
 
 class StyleListApi(ListAPIView):

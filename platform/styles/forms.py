@@ -27,13 +27,8 @@ class StyleForm(forms.Form):
 
         super().__init__(*args, **kwargs)
         self._add_param_fields()
-        choices = [("", "The workspace default")] + [(choice.key, choice.label) for choice in model_choices(workspace)]
-        stored = (self.initial or {}).get("default_model") or ""
-        if stored and stored not in {key for key, _ in choices}:
-            # Keep a removed model visible (saving then says it is gone) rather than silently
-            # switching the style to the default.
-            choices.append((stored, f"{stored} (no longer in this workspace)"))
-        self.fields["default_model"].choices = choices
+        self.fields["default_model"].choices = [("", "The workspace default")] + [
+            (choice.key, choice.label) for choice in model_choices(workspace)]
 
     def _add_param_fields(self) -> None:
         """The sampling fields (from the one schema), placed before the default model."""
@@ -61,7 +56,8 @@ class StyleForm(forms.Form):
         version = profile.current
         initial = {name: getattr(version, name) for name in (
             "voice", "audience", "tone", "reading_level", "do_rules", "dont_rules", "banned_words",
-            "examples", "default_model", "system_prompt_override")}
+            "examples", "system_prompt_override")}
+        initial["default_model"] = version.default_model_name
         initial.update({name: clamp(name, value) for name, value in version.params().items() if name in STYLE_PARAMS})
         initial["name"] = profile.name
         return initial

@@ -43,7 +43,9 @@ class StyleProfileVersion(models.Model):
     banned_words = models.TextField(blank=True, help_text="Comma-separated or one per line.")
     examples = models.TextField(blank=True, help_text="Example passages, separated by a line with ---.")
     default_params = models.JSONField(default=dict)
-    default_model = models.CharField(max_length=300, blank=True, help_text="Blank: the workspace default.")
+    # Deleting the model (its confirmation page says so) makes the style use the workspace default.
+    default_model = models.ForeignKey("catalog.ModelVersion", null=True, blank=True, on_delete=models.SET_NULL,
+                                      related_name="style_versions", help_text="Empty: the workspace default.")
     system_prompt_override = models.TextField(blank=True, help_text="Blank: use the generated system prompt.")
     note = models.CharField(max_length=200, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -63,6 +65,11 @@ class StyleProfileVersion(models.Model):
             dont_rules=lines(self.dont_rules), banned_words=words(self.banned_words),
             examples=passages(self.examples),
         )
+
+    @property
+    def default_model_name(self) -> str:
+        """How forms, the API and model_resolve name it: "" for the workspace default."""
+        return self.default_model.name if self.default_model_id else ""
 
     def generated_system_prompt(self) -> str:
         return build_system_prompt(self.as_voice())

@@ -1,6 +1,8 @@
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 
+from catalog.models import ModelVersion
+from catalog.services import UnknownModel, model_resolve
 from core.errors import FieldErrors
 from core.sampling import STYLE_PARAMS, params_errors
 from styles.models import DEFAULT_PARAMS, StyleProfile, StyleProfileVersion
@@ -16,10 +18,11 @@ class StyleValidationError(FieldErrors):
 
 
 def _clean(workspace, fields: dict) -> dict:
-    """Normalise and check the versioned fields; errors are keyed by field name."""
-    from catalog.services import UnknownModel, model_resolve
-
+    """Normalise and check the versioned fields; errors are keyed by field name. The default
+    model comes in by name and goes out as the ModelVersion (None: the workspace default)."""
     clean = {name: fields.get(name) for name in VERSIONED_FIELDS}
+    if isinstance(clean["default_model"], ModelVersion):  # restoring or re-saving a version
+        clean["default_model"] = clean["default_model"].name
     for name in ("voice", "audience", "tone", "do_rules", "dont_rules", "banned_words", "examples", "default_model", "system_prompt_override"):
         clean[name] = (clean[name] or "").strip()
     level = clean["reading_level"]
@@ -39,11 +42,10 @@ def _clean(workspace, fields: dict) -> dict:
     if errors:
         raise StyleValidationError({"default_params": "; ".join(errors.values())})
     clean["default_params"] = params
-    if clean["default_model"]:
-        try:
-            model_resolve(workspace, clean["default_model"])
-        except UnknownModel as exc:
-            raise StyleValidationError({"default_model": str(exc)}) from None
+    try:  # by name, as forms and the API send it; stored as the model itself (None: the default)
+        clean["default_model"] = model_resolve(workspace, clean["default_model"]).version
+    except UnknownModel as exc:
+        raise StyleValidationError({"default_model": str(exc)}) from None
     return clean
 
 

@@ -90,18 +90,19 @@ def test_removing_a_model_names_the_styles_that_use_it(client, admin, workspace,
     assert "These styles use it by default" in page and "Pirate" in page
 
 
-def test_a_style_keeps_showing_a_removed_model_instead_of_switching_silently(client, admin, workspace, lora_version):
+def test_a_style_whose_model_is_deleted_falls_back_to_the_workspace_default(client, admin, writer, workspace, lora_version):
+    from articles.services import DraftRequest, draft_create
     from styles.services import style_create
 
     style = style_create(workspace=workspace, user=admin, name="Pirate", voice="Arr.", default_model="saltbeard-lora")
-    lora_version.delete()
     client.force_login(admin)
+    client.post(reverse("catalog:model_delete", args=[lora_version.pk]))
+    style.refresh_from_db()
+    assert style.current.default_model is None and style.current.default_model_name == ""
     page = client.get(reverse("style_edit", args=[style.pk])).text
-    assert '<option value="saltbeard-lora" selected>saltbeard-lora (no longer in this workspace)</option>' in page
-    saved = client.post(reverse("style_edit", args=[style.pk]), {
-        "name": "Pirate", "voice": "Arr!", "temperature": 0.7, "top_p": 0.9, "max_new_tokens": 100,
-        "repetition_penalty": 1.1, "default_model": "saltbeard-lora"})
-    assert saved.status_code == 200 and "No model “saltbeard-lora” in this workspace" in saved.text
+    assert '<option value="" selected>The workspace default</option>' in page
+    article = draft_create(workspace=workspace, user=writer, request=DraftRequest(prompt="Hi", style_version=style.current))
+    assert article.generations.get().model_name == "default"
 
 
 def test_fine_tunes_on_disk_are_offered_to_admins(client, admin, writer, tiny_lora_dir, tiny_model_dir, tmp_path, model_roots):
