@@ -1,7 +1,6 @@
 """Reads of training runs for the pages and the WebSocket panel."""
 
 from django.db.models import Count, Q
-from django.template.loader import select_template
 
 from accounts.permissions import can
 from corpora.models import DatasetVersion, Record
@@ -59,11 +58,6 @@ def plan_rows(run: TrainingRun) -> list[tuple[str, str]]:
     return rows
 
 
-def evaluation_template() -> str:
-    """The catalog's renderer of an evaluation dict when it has one, else this app's minimal one."""
-    return select_template(["catalog/_evaluation.html", "training/_evaluation.html"]).origin.template_name
-
-
 def panel_context(run: TrainingRun, membership) -> dict:
     """Everything the live panel shows (progress, chart, log, buttons), for the page and the socket."""
     steps = list(run.steps.only("step", "train_loss", "val_loss").order_by("step"))
@@ -81,5 +75,4 @@ def panel_context(run: TrainingRun, membership) -> dict:
         "may_cancel": may_manage and run.status in (*TrainingRun.ACTIVE,) and not run.cancel_requested,
         "may_resume": may_manage and run.status in RESUMABLE,
         "evaluation": run.evaluation or None,
-        "evaluation_template": evaluation_template() if run.evaluation else "",
     }

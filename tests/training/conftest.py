@@ -1,0 +1,24 @@
+"""Fixtures of the training tests (helpers that make runs are in tests/training/runs.py)."""
+
+import pytest
+
+from tests.generation.conftest import smollm2_tokenizer_dir, tiny_model_dir  # noqa: F401
+from tests.training.runs import QUOTES, upload
+
+
+@pytest.fixture
+def tiny_default(settings, tiny_model_dir):  # noqa: F811
+    """Plans read the tokenizer of the tiny model (the real SmolLM2 tokenizer; no weights load)."""
+    settings.INKSTONE_DEFAULT_MODEL = str(tiny_model_dir)
+    return str(tiny_model_dir)
+
+
+@pytest.fixture
+def admin(make_member, workspace):
+    return make_member("admin", workspace, username="ada")
+
+
+@pytest.fixture
+def quotes(workspace, admin):
+    """A ready dataset version of short texts, without a validation split."""
+    return upload(workspace, admin, "Sea quotes", [f"{q} Logbook entry {i}." for i in range(3) for q in QUOTES])
