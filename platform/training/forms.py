@@ -38,7 +38,7 @@ class RunForm(forms.Form):
         groups: dict[str, list] = {}
         for v in self.versions.values():
             split = f"validation split of {v.validation_count}" if v.validation_count else "no validation split"
-            groups.setdefault(v.dataset.name, []).append((str(v.pk), f"v{v.number} · {v.record_count} records · {split}"))
+            groups.setdefault(v.dataset.name, []).append((str(v.pk), f"{v} · {v.record_count} records · {split}"))
         self.fields["dataset_version"].choices = list(groups.items())
         self.fields["base_model"].choices = [(c.key, c.label) for c in model_choices(workspace)
                                              if c.version is None or c.version.kind != ModelVersion.Kind.LORA]

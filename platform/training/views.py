@@ -51,14 +51,14 @@ def estimate_context(request, data: QueryDict, refill: bool) -> dict:
     version = form.selected_version()
     context["version"] = version
     if not form.is_valid():
-        context["errors"] = {form.fields[k].label if k in form.fields else "": " ".join(v) for k, v in form.errors.items()}
+        context["errors"] = _labelled(form, {k: " ".join(v) for k, v in form.errors.items()})
         return context
     try:
         base = services.run_plan(workspace=request.workspace, request=form.run_request())
         overrides = {} if refill else form.overrides(base.params)
         planned = services.run_plan(workspace=request.workspace, request=form.run_request(overrides)) if overrides else base
     except services.TrainingError as exc:
-        context["errors"] = {form.fields[k].label if k in form.fields else "": v for k, v in exc.errors.items()}
+        context["errors"] = _labelled(form, exc.errors)
         return context
     if refill:
         form.fill_params(base.params)
@@ -72,10 +72,20 @@ def estimate_context(request, data: QueryDict, refill: bool) -> dict:
     context.update(planned=planned, plan=plan, overrides={run_params.label(k): run_params.as_text(k, v)
                                                            for k, v in overrides.items()})
     if plan.seconds is not None:
-        context["time"] = f"about {selectors.duration(plan.seconds)} on this worker (measured)"
+        context["time"], context["time_note"] = f"about {selectors.duration(plan.seconds)}", "on this worker, measured"
     elif plan.rough_seconds is not None:
-        context["time"] = f"roughly {selectors.duration(plan.rough_seconds)} (rough: nothing measured yet for this model)"
+        context["time"] = f"roughly {selectors.duration(plan.rough_seconds)}"
+        context["time_note"] = "rough: no run of this model measured yet"
     return context
+
+
+def _labelled(form, errors: dict) -> list[str]:
+    """Messages for the estimate panel, each naming its field unless it already does."""
+    out = []
+    for name, message in errors.items():
+        label = str(form.fields[name].label) if name in form.fields else ""
+        out.append(message if not label or message.startswith(label) else f"{label}: {message}")
+    return out
 
 
 @login_required
