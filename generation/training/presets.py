@@ -46,6 +46,9 @@ _PRESETS = {
 
 MAX_SEQ_LEN = 512
 BATCH_TOKENS = 4096  # padded tokens per forward pass: keeps activation memory flat for long texts
+# Smaller batches buy updates but cost time: on the 2-core CPU a LoRA step on the default model
+# takes about as long for 4 examples as for 8, while batches of 2 took 2-3x longer per example.
+MIN_BATCH = 4
 SHORT_TEXT_TOKENS = 128  # raw texts shorter than this (median) are trained one example per text
 # Rough compute rates when nothing was measured: a 2-core CPU sustained ~3e10 FLOP/s on the
 # default model's LoRA steps (bench/voice_presets.py); one modern GPU in bf16, ~5e13.
@@ -266,9 +269,9 @@ def plan_training(
     seq = max_seq_len if pack else max(p90, 1)
 
     # Batch: at most 8, fewer when texts are long (BATCH_TOKENS padded tokens a pass) or when the
-    # data is small (halve down to 2 until an epoch gives min_updates steps).
+    # data is small (halve down to MIN_BATCH until an epoch gives min_updates steps).
     batch = max(1, min(8, BATCH_TOKENS // max(seq, 1)))
-    while batch > 2 and _batches(examples, batch, 1, processes) < p.min_updates:
+    while batch > MIN_BATCH and _batches(examples, batch, 1, processes) < p.min_updates:
         batch //= 2
     per_epoch = _batches(examples, batch, 1, processes)
     epochs = p.epochs
