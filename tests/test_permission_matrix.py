@@ -110,6 +110,13 @@ RULES: dict[str, Rule] = {
     "catalog:model_download": R("/models/{model}/download/", "admin"),
     "catalog:model_detail": R("/models/{model}/"),
     "catalog:model_delete": R("/models/{model}/delete/", "admin"),
+    # training (admins start and steer runs; everyone watches them)
+    "training:run_list": R("/training/"),
+    "training:run_new": R("/training/new/", "admin"),
+    "training:run_estimate": R("/training/estimate/", "admin"),
+    "training:run_detail": R("/training/{run}/"),
+    "training:run_cancel": R("/training/{run}/cancel/", "admin", method="POST"),
+    "training:run_resume": R("/training/{run}/resume/", "admin", method="POST"),
     # API
     "workspace-list": API("/api/workspaces/"),
     "workspace-detail": Rule("/api/workspaces/{workspace}/", "writer", scoped=True, api=True),
@@ -150,6 +157,8 @@ UNNAMED = {
 WEBSOCKETS = {
     "ws/generations/<id:generation_id>/": "/ws/generations/{generation}/",
     "ws/articles/<id:article_id>/": "/ws/articles/{article}/",
+    "ws/trainings/<id:run_id>/": "/ws/trainings/{run}/",
+    "ws/trainings/<id:run_id>/html/": "/ws/trainings/{run}/html/",
 }
 
 
@@ -188,7 +197,6 @@ def world(db, make_member, workspace, other_workspace, settings, tmp_path):
     from corpora.services import dataset_create_from_upload
     from prompts.services import prompt_create
     from styles.services import style_create
-    from training.models import TrainingRun
 
     settings.MEDIA_ROOT = tmp_path / "media"
     author = make_member("writer", workspace, username="author")
@@ -205,12 +213,18 @@ def world(db, make_member, workspace, other_workspace, settings, tmp_path):
         files=[SimpleUploadedFile("b.jsonl", b'{"text": "four"}\n')])
     article = drafting.draft_create(workspace=workspace, user=author, request=drafting.DraftRequest(prompt="Hi"))
     model = ModelVersion.objects.create(workspace=workspace, name="local", kind="model", source="/models/x", spec="/models/x")
-    run = TrainingRun.objects.create(workspace=workspace, name="their-run", dataset_version=version, base_label="default",
-                                     base_spec="default", output_dir=str(tmp_path / "run"), created_by=author)
-    objects = {"run": run.pk, "workspace": workspace.pk, "prompt": prompt.pk, "style": style.pk, "dataset": version.dataset_id,
+    run = _training_run(workspace, author)
+    objects = {"workspace": workspace.pk, "prompt": prompt.pk, "style": style.pk, "dataset": version.dataset_id,
                "article": article.pk, "generation": article.generations.get().pk, "model": model.pk,
-               "upload": waiting.upload.pk}
+               "upload": waiting.upload.pk, "run": run.pk}
     return users, objects
+
+
+def _training_run(workspace, author):
+    from training.models import TrainingRun
+
+    return TrainingRun.objects.create(workspace=workspace, name="theirs", created_by=author, dataset_label="Examples v1",
+                                      base_label="default", base_spec="default", output_dir=f"/tmp/runs/{workspace.pk}")
 
 
 def expected(rule: Rule, actor: str) -> str:
@@ -284,7 +298,8 @@ def test_websocket_answers_each_actor(make_member, workspace, other_workspace, a
     users = {role: make_member(role, workspace, username=role) for role in ("writer", "editor", "admin")}
     users["outsider"] = make_member("admin", other_workspace, username="outsider")
     article = drafting.draft_create(workspace=workspace, user=author, request=drafting.DraftRequest(prompt="Hi"))
-    path = WEBSOCKETS[route].format(article=article.pk, generation=article.generations.get().pk)
+    run = _training_run(workspace, author)
+    path = WEBSOCKETS[route].format(article=article.pk, generation=article.generations.get().pk, run=run.pk)
 
     async def connect():
         from channels.routing import URLRouter

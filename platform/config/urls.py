@@ -30,5 +30,6 @@ urlpatterns = [
     path("datasets/", include("corpora.urls")),
     path("write/", include("articles.urls")),
     path("models/", include("catalog.urls")),
+    path("training/", include("training.urls")),
     path("", include("core.urls")),
 ]

@@ -27,7 +27,7 @@ SECTIONS = [
     Section("models", "Models", None, "Base models and fine-tuned versions available to this workspace.",
             "Only the bundled default model so far.", "catalog:model_list"),
     Section("training", "Training", None, "Fine-tuning runs: progress, metrics, checkpoints.",
-            "No training runs yet."),
+            "No training runs yet.", "training:run_list"),
     Section("published", "Published", None, "Approved articles, published or scheduled.",
             "Nothing published yet."),
 ]

@@ -3,7 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
 
-from accounts.permissions import require
+from accounts.permissions import require, role_allows
 from core.health import system_health, workers_health
 from core.sections import SECTIONS, SECTIONS_BY_SLUG
 
@@ -11,6 +11,10 @@ from core.sections import SECTIONS, SECTIONS_BY_SLUG
 @login_required
 @require("workspace.view")
 def dashboard(request):
+    from training.selectors import recent_runs
+    from training.services import queue_position
+
+    runs = recent_runs(workspace=request.workspace)
     return render(
         request,
         "core/dashboard.html",
@@ -18,6 +22,8 @@ def dashboard(request):
             "sections": SECTIONS,
             "workers": workers_health(),
             "default_model": settings.INKSTONE_DEFAULT_MODEL,
+            "training_rows": [{"run": run, "queue_position": queue_position(run)} for run in runs],
+            "can_train": role_allows(request.membership.role, "training.manage"),
         },
     )
 
