@@ -535,7 +535,6 @@ def finetune(
             "global_step": state.global_step,
             "max_steps": state.max_steps,
             "epoch": round(float(state.epoch or 0.0), 4),
-            "dtype": dtype,
         }
     )
     cancelled = progress.cancelled

@@ -518,8 +518,8 @@ def _read_metadata(source: ModelSource, folder: Path) -> dict[str, Any]:
         if key in metadata and (not isinstance(value, types) or isinstance(value, bool)):
             raise InvalidModelError(f"{source.quoted}: {METADATA_FILE}: {key} must be {expected}, not {_json_type(value)}")
     metrics = metadata.get("metrics") or {}
-    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in metrics.values()):
-        raise InvalidModelError(f"{source.quoted}: {METADATA_FILE}: metrics must be an object of numbers")
+    if not all(v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)) for v in metrics.values()):
+        raise InvalidModelError(f"{source.quoted}: {METADATA_FILE}: metrics must be an object of numbers (or null)")
     items = [metadata]  # it is stored as JSON: no text a database refuses (NUL, lone surrogates)
     while items:
         item = items.pop()

@@ -12,6 +12,7 @@ import pytest
 
 from generation.errors import DatasetError, GenerationError
 from generation.finetune import FinetuneParams, finetune, merge_and_export, read_metadata
+from generation.models import describe_model
 from generation.training.data import (
     IGNORE_INDEX,
     pack_texts,
@@ -198,6 +199,8 @@ def test_metadata_json(lora_run, tiny_model_dir):
     assert {"torch", "transformers", "peft"} <= set(meta["versions"])
     started = datetime.fromisoformat(meta["started_at"])
     assert datetime.fromisoformat(meta["finished_at"]) >= started
+    # what finetune() writes is always a model the catalog accepts
+    assert describe_model(str(result.output_dir)).metadata["metrics"] == meta["metrics"]
 
 
 def test_merge_and_export_matches_adapter_logits(lora_run, tiny_model_dir, tmp_path):
@@ -232,6 +235,7 @@ def test_full_finetune_runs_and_saves(tiny_model_dir, tmp_path):
     assert result.global_step == 3 and not result.cancelled
     assert (out / "model.safetensors").is_file() and (out / "tokenizer.json").is_file()
     assert read_metadata(out)["kind"] == "full"
+    assert describe_model(str(out)).kind == "full"  # no validation: null metrics are accepted too
     tuned = AutoModelForCausalLM.from_pretrained(out, dtype=torch.float32)
     base = AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.float32)
     name = "model.layers.0.self_attn.q_proj.weight"
