@@ -14,7 +14,7 @@ from generation.finetune import FinetuneParams
 EDITABLE_PARAMS = (
     "epochs", "max_steps", "learning_rate", "batch_size", "grad_accum", "max_seq_len", "pack",
     "lora_r", "lora_alpha", "lora_dropout", "lora_target_modules", "warmup_ratio", "lr_scheduler",
-    "weight_decay", "seed", "save_steps",
+    "weight_decay", "max_grad_norm", "seed", "save_steps",
 )
 LORA_ONLY = ("lora_r", "lora_alpha", "lora_dropout", "lora_target_modules")
 CHOICES = {"lr_scheduler": ("linear", "cosine", "constant")}
