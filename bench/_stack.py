@@ -45,10 +45,14 @@ def procfile_command(name: str) -> str:
 
 
 class Stack:
-    """`with Stack(**worker_env) as stack:` Redis + web + one generation worker, ready and warm."""
+    """`with Stack(**worker_env) as stack:` Redis + web + one generation worker, ready and warm.
 
-    def __init__(self, **env: str):
+    `workers`: the worker clusters to start (e.g. ("training",)); `role`: the bench user's role."""
+
+    def __init__(self, workers: tuple[str, ...] = ("generation",), role: str = "writer", **env: str):
         self.env = env
+        self.workers = workers
+        self.role = role
         self.processes: list[subprocess.Popen] = []
         self.data_dir = Path(tempfile.mkdtemp(prefix="inkstone-bench-"))
         self.port = 8700 + os.getpid() % 200
@@ -81,9 +85,12 @@ class Stack:
         if settings.USES_EMBEDDED_REDIS:
             self.start("redis")
         self.start("web")
-        self.start("generation")
+        for worker in self.workers:
+            self.start(worker)
         user = User.objects.create_user("bench", password="bench-password-1")
-        membership_set(workspace=workspace_create(name="Bench", starter_content=False), user=user, role="writer")
+        self.workspace = workspace_create(name="Bench", starter_content=False)
+        self.user = user
+        membership_set(workspace=self.workspace, user=user, role=self.role)
         _, key = api_token_create(user=user, name="bench")
         django_client = DjangoClient()
         django_client.force_login(user)
@@ -101,7 +108,7 @@ class Stack:
             report = json.loads(error.read())
         except OSError:
             return False
-        return report["channel_layer"]["ok"] and report["workers"]["generation"]["ok"]
+        return report["channel_layer"]["ok"] and all(report["workers"][name]["ok"] for name in self.workers)
 
     def __exit__(self, *exc) -> None:
         for process in self.processes:
@@ -115,8 +122,11 @@ class Stack:
     # ------------------------------------------------------------------ client
 
     def post_generation(self, body: dict) -> dict:
+        return self.api("POST", "/api/generations/", body)
+
+    def api(self, method: str, path: str, body: dict | None = None) -> dict:
         request = urllib.request.Request(
-            self.base + "/api/generations/", data=json.dumps(body).encode(), method="POST",
+            self.base + path, data=json.dumps(body).encode() if body is not None else None, method=method,
             headers={"Authorization": f"Token {self.key}", "Content-Type": "application/json"})
         with urllib.request.urlopen(request, timeout=30) as response:
             return json.loads(response.read())

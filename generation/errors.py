@@ -17,6 +17,15 @@ class DatasetError(GenerationError):
     """Training or evaluation data that cannot be used (empty, wrong shape)."""
 
 
+class TrainingDiverged(GenerationError):
+    """The training loss became NaN or infinite; training stopped (a lower learning rate helps)."""
+
+    def __init__(self, message: str, *, step: int | None = None, loss: float | None = None,
+                 learning_rate: float | None = None) -> None:
+        super().__init__(message)
+        self.step, self.loss, self.learning_rate = step, loss, learning_rate
+
+
 class CancelledError(GenerationError):
     """Raised where a caller asked to stop and there is nothing to return."""
 

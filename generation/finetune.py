@@ -33,7 +33,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from generation.errors import DatasetError, GenerationError, InvalidModelError
+from generation.errors import DatasetError, GenerationError, InvalidModelError, TrainingDiverged
 from generation.models import METADATA_FILE
 from generation.training.data import (
     PadCollator,
@@ -276,6 +276,7 @@ def _progress_callback(on_progress, should_stop, clock_start: float, final_check
             self.start_tokens = 0
             self.start_time = clock_start
             self.training = False
+            self.diverged: tuple[int, float] | None = None  # (step, loss) of a non-finite loss
 
         def on_train_begin(self, args, state, control, **kw):
             self.training = True
@@ -321,6 +322,12 @@ def _progress_callback(on_progress, should_stop, clock_start: float, final_check
 
         def on_log(self, args, state, control, logs=None, **kw):
             logs = logs or {}
+            if "loss" in logs and not math.isfinite(float(logs["loss"])):
+                # Nothing useful comes after a NaN/inf loss: stop now, keep no checkpoint of it.
+                self.diverged = (state.global_step, float(logs["loss"]))
+                control.should_training_stop = True
+                control.should_save = False
+                return
             if "loss" in logs:
                 self.train_loss = _finite(logs["loss"])
                 self.lr = _finite(logs.get("learning_rate"))
@@ -466,6 +473,7 @@ def finetune(
         max_grad_norm=params.max_grad_norm,
         logging_strategy="steps",
         logging_steps=params.logging_steps,
+        logging_nan_inf_filter=False,  # a NaN/inf loss must reach the divergence check
         eval_strategy="steps" if has_val else "no",
         eval_steps=eval_steps,
         save_strategy="steps",
@@ -507,6 +515,15 @@ def finetune(
         train_seconds = time.perf_counter() - t0
 
     state = trainer.state
+    if progress.diverged is not None:
+        step, loss = progress.diverged
+        message = (
+            f"training diverged at step {step}: the loss became {loss} "
+            f"(learning rate {params.learning_rate:g}); try a lower learning rate"
+        )
+        metadata.update(status="failed", error=message, finished_at=_now())
+        _write_json(output_dir / METADATA_FILE, metadata)
+        raise TrainingDiverged(message, step=step, loss=loss, learning_rate=params.learning_rate)
     tokens = state.num_input_tokens_seen - progress.start_tokens
     metrics.update(
         {

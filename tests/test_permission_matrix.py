@@ -140,6 +140,11 @@ RULES: dict[str, Rule] = {
     "api-generation-cancel": API("/api/generations/{generation}/cancel/", "editor", method="POST"),
     "api-model-list": API("/api/models/"),
     "api-model-detail": API("/api/models/{model}/", "admin", method="DELETE"),
+    "api-training-list": API("/api/trainings/"),
+    "api-training-estimate": API("/api/trainings/estimate/", "admin", method="POST", data={}),
+    "api-training-detail": API("/api/trainings/{run}/"),
+    "api-training-cancel": API("/api/trainings/{run}/cancel/", "admin", method="POST"),
+    "api-training-resume": API("/api/trainings/{run}/resume/", "admin", method="POST"),
     "api-model-promote": API("/api/models/{model}/promote/", "admin", method="POST", data={"reason": "Trying it."}),
     "schema": API("/api/schema/", None),  # the API's description is public; its data is not
     "swagger-ui": API("/api/docs/", None),

@@ -19,7 +19,12 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from generation.training.data import split_records, to_messages, tokenize_supervised, validate_records
+from generation.training.data import (
+    split_records,
+    to_messages,
+    tokenize_supervised,
+    validate_records,
+)
 
 PRESETS = ("quick", "balanced", "thorough")
 

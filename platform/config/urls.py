@@ -14,6 +14,7 @@ api_patterns = [
     path("", include("corpora.api_urls")),
     path("", include("articles.api_urls")),
     path("", include("catalog.api_urls")),
+    path("", include("training.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its init script as a file (CSP: no inline script)
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),

@@ -86,15 +86,19 @@ def _tokenizer(spec: str):
     return _tokenizers[spec]
 
 
-def _model_parameters(spec: str) -> int | None:
-    """Roughly how many weights the base has (from its safetensors size), for a rough time."""
+def _model_size(spec: str) -> tuple[int | None, dict | None]:
+    """(rough weight count from the safetensors size, config.json) of the base, for the estimate."""
+    import json
+
     from generation.models import resolve_model_dir
 
     try:
-        size = sum(p.stat().st_size for p in Path(resolve_model_dir(spec)).glob("*.safetensors"))
+        folder = Path(resolve_model_dir(spec))
+        size = sum(p.stat().st_size for p in folder.glob("*.safetensors"))
+        config = json.loads((folder / "config.json").read_text()) if (folder / "config.json").is_file() else None
     except Exception:  # noqa: BLE001 - only an estimate
-        return None
-    return size // 4 or None
+        return None, None
+    return (size // 4 or None), config
 
 
 def measured_tokens_per_s(*, base_spec: str, method: str) -> float | None:
@@ -152,12 +156,13 @@ def run_plan(*, workspace, request: RunRequest) -> RunPlan:
         tokenizer = _tokenizer(base.spec)
     except (GenerationError, OSError, ValueError) as exc:
         raise TrainingError({"base_model": f"Cannot read the model “{base.key}”: {str(exc).splitlines()[0]}"}) from None
+    parameters, config = _model_size(base.spec)
     try:
         plan = plan_training(
             train, tokenizer=tokenizer, preset=request.preset, method=request.method, overrides=request.params,
             validation_records=validation or None, validation_fraction=fraction,
             tokens_per_s=measured_tokens_per_s(base_spec=base.spec, method=request.method),
-            model_parameters=_model_parameters(base.spec),
+            model_parameters=parameters, model_config=config, processes=training_processes(),
         )
     except (GenerationError, ValueError) as exc:
         field_name = "dataset_version" if type(exc).__name__ == "DatasetError" else "params"
@@ -224,9 +229,11 @@ def run_create(*, workspace, user, request: RunRequest) -> TrainingRun:
 
 def training_processes() -> int:
     """Processes per run on a training worker: INKSTONE_TRAINING_PROCESSES, else one per GPU."""
-    from generation.training.launch import training_processes as choose
+    if settings.INKSTONE_TRAINING_PROCESSES:
+        return settings.INKSTONE_TRAINING_PROCESSES
+    import torch
 
-    return choose(settings.INKSTONE_TRAINING_PROCESSES)
+    return torch.cuda.device_count() or 1
 
 
 def _enqueue(run: TrainingRun) -> None:

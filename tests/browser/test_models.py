@@ -37,3 +37,39 @@ def test_admin_adds_an_adapter_and_it_is_offered_for_drafts(asgi_server, page, m
     expect(page.get_by_test_id("metrics")).to_contain_text("val_loss")
     page.get_by_role("button", name="Write with it").click()
     expect(page.get_by_label("Model")).to_have_value("saltbeard-lora")
+
+
+def test_admin_promotes_candidates_with_a_reason_when_they_did_not_improve(asgi_server, page, make_member, workspace, tmp_path, tiny_lora_dir):  # noqa: F811
+    import shutil
+
+    from catalog.services import model_add_candidate
+
+    admin = make_member("admin", workspace, username="ada")
+    worse = {"before": {"perplexity": 20.0}, "after": {"perplexity": 25.0}, "improved": False, "change": 0.25}
+    better = {"before": {"perplexity": 100.5}, "after": {"perplexity": 20.1}, "improved": True, "change": -0.8}
+    for name, evaluation in (("worse-run", worse), ("better-run", better)):
+        shutil.copytree(tiny_lora_dir, tmp_path / name)
+        model_add_candidate(workspace=workspace, user=admin, name=name, output_dir=tmp_path / name, evaluation=evaluation)
+    log_in(page, asgi_server, "ada")
+    page.locator("header nav").get_by_role("link", name="Models", exact=True).click()
+    expect(page.get_by_test_id("status-worse-run")).to_have_text("Candidate")
+    page.get_by_role("button", name="Compare fine-tunes").click()
+    expect(page.get_by_test_id("compare-worse-run")).to_contain_text("+25.0%")
+    page.get_by_role("link", name="worse-run").click()
+
+    expect(page.get_by_test_id("improved")).to_have_text("Did not improve")
+    page.get_by_label("Reason (required)").fill("   ")  # passes the browser's check, not the server's
+    page.get_by_role("button", name="Promote").click()
+    expect(page.get_by_role("alert")).to_contain_text("The validation perplexity went from 20.00 to 25.00")
+    expect(page.get_by_test_id("status")).to_have_text("Candidate")
+    page.get_by_label("Reason (required)").fill("Sounds more like our captain.")
+    page.get_by_role("button", name="Promote").click()
+    expect(page.get_by_test_id("status")).to_have_text("Promoted")
+    expect(page.get_by_test_id("promotion")).to_contain_text("Sounds more like our captain.")
+
+    page.goto(asgi_server + "/models/?status=candidate")
+    page.get_by_role("link", name="better-run").click()
+    page.get_by_role("button", name="Promote").click()  # it improved: no reason needed
+    expect(page.get_by_test_id("status")).to_have_text("Promoted")
+    page.get_by_role("button", name="Write with it").click()
+    expect(page.get_by_label("Model")).to_have_value("better-run")
