@@ -30,6 +30,11 @@ def test_untrusted_ids_and_numbers_in_pages_and_api(admin_client, workspace, val
         "records split": admin_client.get(f"/datasets/{version.dataset_id}/v1/records/", {"split": value}).status_code,
         "api page": admin_client.get("/api/prompts/", {"page": value}).status_code,
         "api version": admin_client.get(f"/api/datasets/{version.dataset_id}/records/", {"version": value}).status_code,
+        "training runs": admin_client.get("/training/", {"status": value, "page": value}).status_code,
+        "new run": admin_client.get("/training/new/", {"dataset_version": value, "base_model": value}).status_code,
+        "run estimate": admin_client.get("/training/estimate/", {
+            "dataset_version": version.pk, "method": "lora", "preset": "quick", "params_shown": "1",
+            "max_steps": value, "seed": value, "learning_rate": value, "validation_fraction": value}).status_code,
     }
     assert all(code < 500 for code in answers.values()), answers
     assert answers["switch workspace"] == 404 and answers["api page"] == 400

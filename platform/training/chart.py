@@ -43,7 +43,7 @@ def nice_ticks(low: float, high: float, count: int = 4) -> list[float]:
         return [low]
     raw = (high - low) / count
     magnitude = 10 ** math.floor(math.log10(raw))
-    step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
     first = math.ceil(low / step - 1e-9) * step
     ticks, value = [], first
     while value <= high + 1e-9 and len(ticks) < count + 2:

@@ -1,6 +1,7 @@
 """The new-run form: what to train on, how, and the preset's settings (editable)."""
 
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 
 from catalog.models import ModelVersion
 from catalog.services import model_choices
@@ -43,7 +44,10 @@ class RunForm(forms.Form):
         self.fields["base_model"].choices = [(c.key, c.label) for c in model_choices(workspace)
                                              if c.version is None or c.version.kind != ModelVersion.Kind.LORA]
         for name in run_params.EDITABLE_PARAMS:
-            self.fields[name] = run_params.form_field(name)
+            self.fields[name] = field = run_params.form_field(name)
+            if isinstance(field, forms.IntegerField | forms.FloatField):  # the API's bounds (params.serializer_field)
+                low, high = (-1, 10**9) if isinstance(field, forms.IntegerField) else (0, 1e6)
+                field.validators += [MinValueValidator(low), MaxValueValidator(high)]
         if estimate_url:  # any change asks for a new estimate (hx-target etc. come from the <form>)
             for name in (*PLAN_CHOICES, *run_params.EDITABLE_PARAMS):
                 self.fields[name].widget.attrs.update({"hx-get": estimate_url, "hx-trigger": "change"})

@@ -117,6 +117,13 @@ def test_every_main_page_works_under_the_policy(asgi_server, page, problems, mak
     expect(page).to_have_url(re.compile(r"/datasets/\d+/v1/$"))
     expect(page.get_by_test_id("length-chart")).to_be_visible()
 
+    page.goto(asgi_server + "/training/new/")  # the estimate follows the choices (htmx)
+    expect(page.get_by_test_id("estimate-steps")).not_to_be_empty()
+    page.get_by_label("Balanced").check()
+    expect(page.get_by_test_id("estimate-reasons")).to_contain_text("cosine schedule")
+    page.goto(asgi_server + "/training/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Training")
+
     page.goto(asgi_server + "/models/")
     expect(page.get_by_test_id("model-default")).to_be_visible()
     page.goto(asgi_server + "/accounts/profile/")
