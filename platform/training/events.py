@@ -1,7 +1,7 @@
 """Live events of training runs on the channel layer (transport only; the database is the truth).
 
-Every event carries the run's sequence number `seq`; the row's `seq` counts the events whose
-effect is stored, so a watcher that joins late reads the run (steps, log, status) at some `seq`
+Every event carries the run's sequence number `seq`: each published event (a step, a log line, a
+state) takes the next number, after its effect is stored, so a watcher that joins late reads the run (steps, log, status) at some `seq`
 and then takes only newer events.
 """
 
@@ -42,6 +42,11 @@ def step_dict(step: TrainingStep) -> dict:
 
 
 def publish_state(run_id: int) -> None:
+    """Announce the run's stored state as an event of its own: it takes the next sequence number
+    (each event has one; status changes themselves do not count)."""
+    from django.db.models import F
+
+    TrainingRun.objects.filter(pk=run_id).update(seq=F("seq") + 1)
     run = TrainingRun.objects.filter(pk=run_id).first()
     if run is not None:
         publish(run_id, {"type": "training.state", **run_state(run)})

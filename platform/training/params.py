@@ -37,8 +37,14 @@ def kind(name: str) -> type:
     return tuple
 
 
+LABELS = {"lr_scheduler": "Learning-rate schedule", "max_seq_len": "Max tokens per example",
+          "grad_accum": "Gradient accumulation", "max_grad_norm": "Gradient clipping norm"}
+
+
 def label(name: str) -> str:
-    return name.replace("_", " ").replace("lora", "LoRA").capitalize().replace("Lora", "LoRA")
+    if name in LABELS:
+        return LABELS[name]
+    return name.replace("_", " ").capitalize().replace("Lora", "LoRA")
 
 
 def help_text(name: str) -> str:

@@ -70,11 +70,11 @@ def _claim(run_id: int) -> bool:
     now = timezone.now()
     return bool(TrainingRun.objects.filter(pk=run_id, status=TrainingRun.Status.QUEUED, cancel_requested=False).update(
         status=TrainingRun.Status.RUNNING, worker=worker_id(), heartbeat_at=now, error="",
-        attempts=F("attempts") + 1, seq=F("seq") + 1))
+        attempts=F("attempts") + 1))
 
 
 def _set(run_id: int, **fields) -> None:
-    TrainingRun.objects.filter(pk=run_id).update(**fields, seq=F("seq") + 1)
+    TrainingRun.objects.filter(pk=run_id).update(**fields)
     publish_state(run_id)
 
 

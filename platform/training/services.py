@@ -251,7 +251,7 @@ def run_cancel(*, run: TrainingRun) -> TrainingRun:
     waiting = (TrainingRun.Status.QUEUED, TrainingRun.Status.INTERRUPTED)
     if run.status in waiting:
         TrainingRun.objects.filter(pk=run.pk, status__in=waiting).update(
-            status=TrainingRun.Status.CANCELLED, cancel_requested=True, finished_at=timezone.now(), seq=F("seq") + 1)
+            status=TrainingRun.Status.CANCELLED, cancel_requested=True, finished_at=timezone.now())
         run_log(run.pk, "Cancelled before it ran again.")
     elif run.status in TrainingRun.WORKING:
         TrainingRun.objects.filter(pk=run.pk).update(cancel_requested=True)
@@ -274,7 +274,7 @@ def run_resume(*, run: TrainingRun) -> TrainingRun:
     if run.dataset_version_id is None:
         raise TrainingError({"dataset_version": "Its dataset version was deleted; start a new run."})
     if TrainingRun.objects.filter(pk=run.pk, status__in=RESUMABLE).update(
-            status=TrainingRun.Status.QUEUED, cancel_requested=False, error="", finished_at=None, seq=F("seq") + 1):
+            status=TrainingRun.Status.QUEUED, cancel_requested=False, error="", finished_at=None):
         run_log(run.pk, "Queued again; it goes on from its last checkpoint.")
         _enqueue(run)
     run.refresh_from_db()
@@ -331,7 +331,7 @@ def runs_sweep_stale(*, older_than_s: float | None = None, ids=None) -> int:
         else:
             update, line = {"status": TrainingRun.Status.INTERRUPTED, "error": INTERRUPTED_ERROR}, \
                 "The worker stopped beating: interrupted."
-        if stale.filter(pk=pk).update(**update, seq=F("seq") + 1):
+        if stale.filter(pk=pk).update(**update):
             swept += 1
             run_log(pk, line)
             transaction.on_commit(lambda pk=pk: publish_state(pk))
@@ -346,7 +346,7 @@ def runs_requeue(*, older_than_s: float | None = None) -> int:
     requeued = 0
     for pk in TrainingRun.objects.filter(status=TrainingRun.Status.INTERRUPTED, cancel_requested=False).values_list("pk", flat=True):
         if TrainingRun.objects.filter(pk=pk, status=TrainingRun.Status.INTERRUPTED).update(
-                status=TrainingRun.Status.QUEUED, seq=F("seq") + 1):
+                status=TrainingRun.Status.QUEUED):
             run_log(pk, "Queued again to resume from its last checkpoint.")
             _enqueue(TrainingRun(pk=pk))
             transaction.on_commit(lambda pk=pk: publish_state(pk))

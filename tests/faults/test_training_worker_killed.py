@@ -24,9 +24,9 @@ def test_a_killed_training_worker_resumes_the_run_from_its_checkpoint(site, make
     admin = make_member("admin", workspace)
     version = dataset_create_from_upload(workspace=workspace, user=admin, name="Voice",
                                          files=[SimpleUploadedFile("v.jsonl", jsonl(VOICE))])
-    running = site("web", "training", INKSTONE_DEFAULT_MODEL=tiny_model, INKSTONE_DATA_DIR=str(tmp_path),
+    running = site("web", "generation", "training", INKSTONE_DEFAULT_MODEL=tiny_model,
                    INKSTONE_TRAINING_STALE_SECONDS=str(STALE_S))
-    settings.DATA_DIR = tmp_path
+    settings.DATA_DIR = tmp_path  # the run's folder (its path is stored with the run)
     run = services.run_create(workspace=workspace, user=admin, request=services.RunRequest(
         dataset_version=version, params={"max_steps": 120, "save_steps": 10, "batch_size": 4, "max_seq_len": 64}))
     wait_for(lambda: TrainingRun.objects.get(pk=run.pk).step >= 15, 120, message=running.log)
