@@ -217,7 +217,8 @@ def train(
     finally:
         done.set()
         watcher.join(timeout=1)
-        stop_file.unlink(missing_ok=True)
+        for name in (STOP_FILE, TRAIN_FILE, VALIDATION_FILE):  # not part of the model directory
+            (out / name).unlink(missing_ok=True)
 
     meta = read_metadata(out)
     if rc in (0, 130) and meta.get("status") in ("completed", "cancelled"):
