@@ -38,6 +38,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--validation-data", default=None, help="explicit validation records file")
     p.add_argument("--resume", action="store_true", help="continue from the last checkpoint in --output")
     p.add_argument("--merge-to", default=None, metavar="DIR", help="after LoRA training, also write a merged model here")
+    p.add_argument("--progress-json", action="store_true",
+                   help="print progress, the result and errors as JSON lines ({\"event\": ...}; rank 0 only)")
+    p.add_argument("--stop-file", default=None, metavar="PATH",
+                   help="stop after the current step (keeping a checkpoint) once this file exists; under "
+                   "torch.distributed.run every rank stops at the same step")
     hints = typing.get_type_hints(FinetuneParams)
     for f in dataclasses.fields(FinetuneParams):
         if f.name in _SKIP:
@@ -61,6 +66,29 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     return p
 
 
+def params_to_args(params) -> list[str]:
+    """The CLI flags that rebuild `params` (without output_dir / validation_records)."""
+    from generation.finetune import FinetuneParams
+
+    out: list[str] = []
+    hints = typing.get_type_hints(FinetuneParams)
+    for f in dataclasses.fields(FinetuneParams):
+        value = getattr(params, f.name)
+        if f.name in _SKIP or value is None:
+            continue
+        if hints[f.name] is bool:
+            out.append(_flag(f.name) if value else "--no-" + f.name.replace("_", "-"))
+        elif f.name == "lora_target_modules":
+            out += [_flag(f.name), ",".join(value)]
+        else:
+            out += [_flag(f.name), repr(value) if isinstance(value, float) else str(value)]
+    return out
+
+
+def _emit(event: str, **fields) -> None:
+    print(json.dumps({"event": event, **fields}, default=str), flush=True)
+
+
 def format_progress(ev) -> str:
     parts = [f"step {ev.step}/{ev.max_steps}", f"epoch {ev.epoch:.2f}"]
     parts.append(f"loss {ev.train_loss:.4f}" if ev.train_loss is not None else "loss -")
@@ -74,9 +102,24 @@ def format_progress(ev) -> str:
 
 
 def run(args) -> int:
-    import os
+    if not args.progress_json:
+        return _run(args)
+    from generation.finetune import is_main_process
 
-    from generation.finetune import FinetuneParams, finetune, merge_and_export
+    try:
+        return _run(args)
+    except Exception as exc:
+        if is_main_process():
+            _emit("error", type=type(exc).__name__, message=str(exc),
+                  **{k: getattr(exc, k) for k in ("step", "loss", "learning_rate") if hasattr(exc, k)})
+        raise
+
+
+def _run(args) -> int:
+    import os
+    from pathlib import Path
+
+    from generation.finetune import FinetuneParams, finetune, is_main_process, merge_and_export
     from generation.training.data import read_records
 
     records = read_records(args.data)
@@ -103,16 +146,37 @@ def run(args) -> int:
         stop["requested"] = True
         print("stopping after this step (Ctrl-C again to abort)...", file=sys.stderr, flush=True)
 
+    main = is_main_process()
+
     def on_progress(ev) -> None:
-        print(format_progress(ev), flush=True)
+        if not main:
+            return
+        if args.progress_json:
+            _emit("progress", **dataclasses.asdict(ev))
+        else:
+            print(format_progress(ev), flush=True)
+
+    def asked() -> bool:
+        return stop["requested"] or (args.stop_file is not None and Path(args.stop_file).exists())
+
+    should_stop = asked
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        from generation.training.launch import agreed_stop
+
+        should_stop = agreed_stop(asked)
 
     previous = signal.signal(signal.SIGINT, on_sigint)
     try:
-        result = finetune(
-            base, records, params, on_progress=on_progress, should_stop=lambda: stop["requested"], resume=args.resume
-        )
+        result = finetune(base, records, params, on_progress=on_progress, should_stop=should_stop, resume=args.resume)
     finally:
         signal.signal(signal.SIGINT, previous)
+    # Under --progress-json a stop is an outcome, not a failure (torch.distributed.run would
+    # report a non-zero exit as a crashed rank); the result event says it was cancelled.
+    code = 130 if result.cancelled and not args.progress_json else 0
+    if not main:
+        return code
+    if args.progress_json:
+        _emit("result", status=result.metadata.get("status"), global_step=result.global_step)
     status = "cancelled" if result.cancelled else "completed"
     print(f"{status}: step {result.global_step}/{result.max_steps} -> {result.output_dir}")
     if result.checkpoint:
@@ -123,4 +187,4 @@ def run(args) -> int:
             raise GenerationError("--merge-to needs --method lora (a full fine-tune is already a model)")
         out = merge_and_export(result.output_dir, args.merge_to)
         print(f"merged model: {out}")
-    return 130 if result.cancelled else 0  # like an interrupted command
+    return code  # 130 like an interrupted command

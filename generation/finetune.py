@@ -200,6 +200,11 @@ def _resolve_base(base: Any) -> tuple[str, Path]:
     return spec.source, resolve_model_dir(spec)
 
 
+def is_main_process() -> bool:
+    """False in the ranks > 0 of a torch.distributed launch: only rank 0 writes files."""
+    return int(os.environ.get("RANK", "0")) == 0
+
+
 def _write_json(path: Path, data: dict[str, Any]) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
@@ -386,7 +391,8 @@ def finetune(
         # Already finished with the same data and params (a re-delivered task): nothing to do.
         return _result_from_metadata(output_dir, previous)
     checkpoint = _last_checkpoint(output_dir) if resume else None
-    if not resume:  # a fresh start: checkpoints of an earlier run must not be resumed later
+    main = is_main_process()
+    if not resume and main:  # a fresh start: checkpoints of an earlier run must not be resumed later
         for stale in output_dir.glob("checkpoint-*"):
             shutil.rmtree(stale, ignore_errors=True)
     if checkpoint is not None and previous.get("data_hash") not in (None, digest):
@@ -454,7 +460,8 @@ def finetune(
         "started_at": started or _now(),
         "finished_at": None,
     }
-    _write_json(output_dir / METADATA_FILE, metadata)
+    if main:
+        _write_json(output_dir / METADATA_FILE, metadata)
 
     dtype = training_dtype(params.dtype)
     eval_steps = params.eval_steps or params.save_steps
@@ -522,7 +529,8 @@ def finetune(
             f"(learning rate {params.learning_rate:g}); try a lower learning rate"
         )
         metadata.update(status="failed", error=message, finished_at=_now())
-        _write_json(output_dir / METADATA_FILE, metadata)
+        if main:
+            _write_json(output_dir / METADATA_FILE, metadata)
         raise TrainingDiverged(message, step=step, loss=loss, learning_rate=params.learning_rate)
     tokens = state.num_input_tokens_seen - progress.start_tokens
     metrics.update(
@@ -549,7 +557,7 @@ def finetune(
     if not cancelled:
         with _quiet():
             trainer.save_model(str(output_dir))  # adapter or full model, + tokenizer
-        if not params.keep_checkpoints:
+        if not params.keep_checkpoints and main:
             for ckpt in output_dir.glob("checkpoint-*"):
                 shutil.rmtree(ckpt, ignore_errors=True)
     metadata.update(
@@ -558,7 +566,8 @@ def finetune(
         finished_at=_now(),
         checkpoint=str(kept) if kept else None,
     )
-    _write_json(output_dir / METADATA_FILE, metadata)
+    if main:
+        _write_json(output_dir / METADATA_FILE, metadata)
     return FinetuneResult(
         output_dir=output_dir,
         method=params.method,
@@ -572,15 +581,17 @@ def finetune(
 
 
 def _result_from_metadata(output_dir: Path, meta: dict[str, Any]) -> FinetuneResult:
+    """The FinetuneResult a completed or cancelled run recorded in its inkstone.json."""
     metrics = meta.get("metrics") or {}
+    checkpoint = meta.get("checkpoint")
     return FinetuneResult(
         output_dir=output_dir,
         method=meta.get("kind", "lora"),
-        cancelled=False,
+        cancelled=meta.get("status") == "cancelled",
         global_step=int(metrics.get("global_step", 0)),
         max_steps=int(metrics.get("max_steps", 0)),
         metrics=metrics,
-        checkpoint=None,
+        checkpoint=Path(checkpoint) if checkpoint else None,
         metadata=meta,
     )
 

@@ -38,15 +38,16 @@ class _Preset:
     lr_scheduler: str
     warmup_ratio: float
     eval_before: bool
+    evaluations: int  # validation passes during the run (the last one at the end)
 
 
 _PRESETS = {
     "quick": _Preset(epochs=1, max_epochs=1, min_updates=24, lora_r=16, lr_scheduler="linear",
-                     warmup_ratio=0.0, eval_before=True),
+                     warmup_ratio=0.0, eval_before=True, evaluations=1),
     "balanced": _Preset(epochs=2, max_epochs=4, min_updates=60, lora_r=16, lr_scheduler="cosine",
-                        warmup_ratio=0.05, eval_before=True),
+                        warmup_ratio=0.05, eval_before=True, evaluations=4),
     "thorough": _Preset(epochs=3, max_epochs=8, min_updates=150, lora_r=32, lr_scheduler="cosine",
-                        warmup_ratio=0.05, eval_before=True),
+                        warmup_ratio=0.05, eval_before=True, evaluations=8),
 }
 
 MAX_SEQ_LEN = 512
@@ -285,8 +286,10 @@ def plan_training(
     chosen.update(batch_size=batch, grad_accum=1, epochs=float(epochs), max_steps=-1)
     updates = math.ceil(per_epoch * epochs)
     chosen["learning_rate"] = _learning_rate(updates, method)
-    chosen["save_steps"] = max(10, min(200, updates // 4 or 1))
-    chosen["eval_steps"] = max(1, updates // 4) if val else None
+    # Checkpoints (model + optimizer state) cost time: none in a run of fewer than 25 updates
+    # (a stop request still saves one), else about four.
+    chosen["save_steps"] = max(25, min(200, updates // 4))
+    chosen["eval_steps"] = max(1, math.ceil(updates / p.evaluations)) if val else None
     chosen["logging_steps"] = 1
 
     if kind == "text":

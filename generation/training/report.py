@@ -1,7 +1,5 @@
-"""Base vs tuned, when a fine-tune ends: validation perplexity before and after, and samples of
-both models on the same prompts with the same seed, scored for style fit and reading grade.
-
-The result is a JSON-safe dict (the shape the platform stores and renders):
+"""What a training run changed: the base model vs the tuned one on the same validation records
+and the same prompts, as the evaluation dict of /work/shared eval-schema (JSON-safe):
 
     {"before": {"val_loss", "perplexity"}, "after": {...}, "improved", "change", "seed",
      "max_new_tokens", "val_records", "samples": [{"prompt", "base", "tuned", "base_style_fit",
@@ -17,61 +15,92 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from generation.training.data import record_kind, to_messages
+from generation.errors import ModelNotFoundError
+from generation.training.data import validate_records
 
 OPENING_WORDS = 12
-CONTINUE_PROMPT = "Continue this text in the same voice."
 
 
-def sample_prompts(val_records: Sequence[dict[str, Any]], n: int = 3) -> list[dict[str, Any]]:
-    """Fixed sample requests from the first `n` validation records: the prompt (or the first user
-    turn) of instruction/chat records; for raw text, its first words for the model to go on from."""
-    out = []
-    for i, record in enumerate(val_records[:n]):
-        if record_kind(record, i) == "text":
-            opening = " ".join(record["text"].split()[:OPENING_WORDS])
-            out.append({"prompt": opening, "messages": [{"role": "user", "content": CONTINUE_PROMPT}],
-                        "prefill": opening})
+def sample_prompts(val_records: Sequence[dict[str, Any]], n: int = 3) -> list[str]:
+    """The first `n` prompts of the validation records: an instruction's prompt, a chat's first
+    user message, or a raw text's first ~12 words (the model continues it)."""
+    out: list[str] = []
+    for rec in val_records:
+        if len(out) >= n:
+            break
+        if "prompt" in rec:
+            text = rec["prompt"]
+        elif "messages" in rec:
+            text = next((m["content"] for m in rec["messages"] if m.get("role") == "user"), "")
         else:
-            turns = to_messages(record)
-            system = [m for m in turns if m["role"] == "system"][:1]
-            user = next(m for m in turns if m["role"] == "user")
-            out.append({"prompt": user["content"], "messages": [*system, user], "prefill": None})
+            text = " ".join(str(rec.get("text", "")).split()[:OPENING_WORDS])
+        if text.strip():
+            out.append(text)
     return out
 
 
-def _perplexity(loaded, records) -> dict[str, float]:
+def _round(x: float | None, nd: int = 4) -> float | None:
+    return None if x is None else round(float(x), nd)
+
+
+def _mean(values: list[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return _round(statistics.fmean(present)) if present else None
+
+
+def _scores(loaded, val_records) -> dict[str, float] | None:
     from generation.evaluate import perplexity
 
+    if not val_records:
+        return None
     with loaded.activated() as model:
-        result = perplexity((model, loaded.tokenizer), records)
-    return {"val_loss": round(result.mean_loss, 4), "perplexity": round(result.perplexity, 4)}
+        result = perplexity((model, loaded.tokenizer), list(val_records))
+    return {"val_loss": _round(result.mean_loss), "perplexity": _round(result.perplexity)}
 
 
-def _samples(loaded, requests: list[dict[str, Any]], seed: int, max_new_tokens: int) -> list[str]:
-    from generation.params import GenerationParams
-    from generation.streaming import stream_generate
-
-    texts = []
-    for request in requests:
-        params = GenerationParams(seed=seed, max_new_tokens=max_new_tokens)
-        stream = stream_generate(loaded, messages=request["messages"], params=params, prefill=request["prefill"])
-        texts.append("".join(stream).strip())
-    return texts
-
-
-def _score(text: str, examples: Sequence[str], loaded) -> tuple[float | None, float | None]:
+def _sample(loaded, prompt: str, chat: bool, params, style_examples, embedder) -> tuple[str, float | None, float | None]:
     from generation.evaluate import reading_grade, style_fit
+    from generation.streaming import generate
 
-    if not text.strip():
-        return None, None
-    fit = round(style_fit(text, examples, loaded), 4) if examples else None
-    return fit, round(reading_grade(text), 2)
+    if chat:
+        text = generate(loaded, messages=[{"role": "user", "content": prompt}], params=params).text
+    else:
+        text = generate(loaded, prompt=prompt, params=params).text
+    text = text.strip()
+    fit = grade = None
+    if text:
+        if style_examples:
+            fit = _round(style_fit(text, style_examples, model=embedder))
+        try:
+            grade = _round(reading_grade(text), 2)
+        except ValueError:
+            grade = None
+    return text, fit, grade
 
 
-def _mean(values) -> float | None:
-    values = [v for v in values if v is not None]
-    return round(statistics.fmean(values), 4) if values else None
+def _load_tuned(base_loaded, tuned: Path):
+    """(view of the tuned model, how to undo the change to the base's model or None)."""
+    from generation.models import ModelSpec, adapter_name, attach_adapters, load_model
+
+    if (tuned / "adapter_config.json").is_file():
+        name = adapter_name(tuned)
+        was_peft = hasattr(base_loaded.model, "peft_config")
+        if was_peft and name in base_loaded.model.peft_config:
+            return attach_adapters(base_loaded, (str(tuned),)), None
+        view = attach_adapters(base_loaded, (str(tuned),))
+
+        def undo() -> None:
+            with base_loaded.lock:
+                if was_peft:
+                    base_loaded.model.delete_adapter(name)
+                else:  # it was a plain model: take the LoRA layers out again
+                    base_loaded.model = base_loaded.model.unload()
+
+        return view, undo
+    if (tuned / "config.json").is_file():
+        spec = ModelSpec(str(tuned), dtype=base_loaded.dtype, device=base_loaded.device)
+        return load_model(spec), None
+    raise ModelNotFoundError(f"no fine-tuned model in {tuned} (no adapter_config.json or config.json)")
 
 
 def compare_models(
@@ -79,47 +108,63 @@ def compare_models(
     tuned: str | Path,
     val_records: Sequence[dict[str, Any]],
     *,
-    prompts: Sequence[dict[str, Any]] | None = None,
-    seed: int = 1234,
+    prompts: Sequence[str],
+    seed: int,
     style_examples: Sequence[str] = (),
     max_new_tokens: int = 96,
+    loaded_base: Any = None,
 ) -> dict[str, Any]:
-    """Evaluate fine-tune output `tuned` (a LoRA adapter or a full model folder) against `base`
-    (a spec or folder) on `val_records`; `prompts` from sample_prompts (default: its first 3).
-    Style fit is measured with the base model's hidden states for both, so the two are
-    comparable."""
-    from generation.models import attach_adapters, load_model
+    """Evaluate the base model and the fine-tune in `tuned` (a LoRA adapter or a full model
+    directory) on `val_records`, and sample both on `prompts` with the same seed and the
+    default sampling. `loaded_base`: the base as a LoadedModel already in memory (a worker's
+    cache), else `base` (spec or path) is loaded. A LoRA adapter is attached to that model
+    for the comparison and taken out afterwards (hold no other view of it meanwhile). style_fit scores use the base model's hidden
+    states against `style_examples` (the training texts); null without examples."""
+    from generation.models import ModelSpec, load_model
+    from generation.params import GenerationParams
 
-    started = time.perf_counter()
-    requests = list(prompts) if prompts is not None else sample_prompts(val_records)
-    base_model = load_model(base)
-    before = _perplexity(base_model, val_records)
-    base_texts = _samples(base_model, requests, seed, max_new_tokens)
-    if (Path(tuned) / "adapter_config.json").is_file():
-        tuned_model = attach_adapters(base_model, (str(tuned),))
-    else:
-        tuned_model = load_model(str(tuned))
-    after = _perplexity(tuned_model, val_records)
-    tuned_texts = _samples(tuned_model, requests, seed, max_new_tokens)
-    samples = []
-    for request, base_text, tuned_text in zip(requests, base_texts, tuned_texts, strict=True):
-        base_fit, base_grade = _score(base_text, style_examples, base_model)
-        tuned_fit, tuned_grade = _score(tuned_text, style_examples, base_model)
-        samples.append({"prompt": request["prompt"], "base": base_text, "tuned": tuned_text,
-                        "base_style_fit": base_fit, "tuned_style_fit": tuned_fit,
-                        "base_grade": base_grade, "tuned_grade": tuned_grade})
-    return {
+    start = time.perf_counter()
+    chat = validate_records(val_records) == "supervised" if val_records else True
+    if loaded_base is None:
+        spec = ModelSpec.parse(str(base)) if not isinstance(base, ModelSpec) else base
+        loaded_base = load_model(spec)
+    style_examples = tuple(t for t in style_examples if t and t.strip())
+    params = GenerationParams(max_new_tokens=max_new_tokens, seed=seed)
+
+    before = _scores(loaded_base, val_records)
+    base_samples = [_sample(loaded_base, p, chat, params, style_examples, loaded_base) for p in prompts]
+    tuned_loaded, undo = _load_tuned(loaded_base, Path(tuned).expanduser())
+    try:
+        after = _scores(tuned_loaded, val_records)
+        tuned_samples = [_sample(tuned_loaded, p, chat, params, style_examples, loaded_base) for p in prompts]
+    finally:
+        if undo is not None:  # leave a cached base model as it was
+            undo()
+
+    samples = [
+        {"prompt": p, "base": b[0], "tuned": t[0], "base_style_fit": b[1], "tuned_style_fit": t[1],
+         "base_grade": b[2], "tuned_grade": t[2]}
+        for p, b, t in zip(prompts, base_samples, tuned_samples, strict=True)
+    ]
+    out: dict[str, Any] = {
         "before": before,
         "after": after,
-        "improved": after["perplexity"] < before["perplexity"],
-        "change": round(after["perplexity"] / before["perplexity"] - 1, 4),
+        "improved": None,
+        "change": None,
         "seed": seed,
         "max_new_tokens": max_new_tokens,
         "val_records": len(val_records),
         "samples": samples,
-        "style_fit": {"base": _mean(s["base_style_fit"] for s in samples),
-                      "tuned": _mean(s["tuned_style_fit"] for s in samples)},
-        "reading_grade": {"base": _mean(s["base_grade"] for s in samples),
-                          "tuned": _mean(s["tuned_grade"] for s in samples)},
-        "seconds": round(time.perf_counter() - started, 2),
+        "style_fit": {"base": _mean([s["base_style_fit"] for s in samples]),
+                      "tuned": _mean([s["tuned_style_fit"] for s in samples])},
+        "reading_grade": {"base": _mean([s["base_grade"] for s in samples]),
+                          "tuned": _mean([s["tuned_grade"] for s in samples])},
     }
+    if before and after and before["perplexity"]:
+        out["improved"] = after["perplexity"] < before["perplexity"]
+        out["change"] = _round(after["perplexity"] / before["perplexity"] - 1)
+    out["seconds"] = round(time.perf_counter() - start, 2)
+    return out
+
+
+__all__ = ["compare_models", "sample_prompts"]

@@ -1,0 +1,72 @@
+"""Data-parallel fine-tuning on CPU (gloo, 2 processes) through generation.training.launch."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from generation.finetune import FinetuneParams, read_metadata
+from generation.training.launch import train, training_processes
+
+
+def records(n: int = 32) -> list[dict]:
+    return [{"prompt": f"Describe item {i}.", "completion": f"Ahoy! Item {i} be grand. Fair winds and dry socks!"}
+            for i in range(n)]
+
+
+def params(out, **kw) -> FinetuneParams:
+    base = dict(output_dir=str(out), max_seq_len=96, learning_rate=1e-2, lora_r=8, lora_alpha=16, lora_dropout=0.0,
+                save_steps=100, seed=0, epochs=2, validation_records=records(36)[32:], eval_before=False)
+    base.update(kw)
+    return FinetuneParams(**base)
+
+
+def test_training_processes():
+    import torch
+
+    assert training_processes(3) == 3
+    expected = torch.cuda.device_count() if torch.cuda.is_available() else 1
+    assert training_processes() == expected
+    with pytest.raises(ValueError, match="processes must be >= 1"):
+        training_processes(0)
+
+
+def test_two_processes_match_one_with_the_same_global_batch(tiny_model_dir, tmp_path):
+    # A full fine-tune moves the tiny model's loss a lot (10.8 -> ~6.4), so 5% means something.
+    same = dict(method="full", learning_rate=1e-2, eval_before=True)
+    one = train(tiny_model_dir, records(), params(tmp_path / "one", batch_size=8, **same), processes=1)
+    events, logs = [], []
+    two = train(tiny_model_dir, records(), params(tmp_path / "two", batch_size=4, **same), processes=2,
+                on_progress=events.append, on_log=logs.append)
+    assert not two.cancelled and two.global_step == one.global_step == 8  # 32 records / global batch 8 x 2 epochs
+    assert [e.step for e in events if e.train_loss is not None][:3] == [1, 2, 3]  # rank 0 only, once each
+    assert math.isclose(two.metrics["val_loss"], one.metrics["val_loss"], rel_tol=0.05), (two.metrics, one.metrics)
+    assert two.metrics["val_loss"] < two.metrics["initial_val_loss"] - 2  # it learned
+    meta = read_metadata(tmp_path / "two")
+    assert meta["status"] == "completed" and meta["params"]["batch_size"] == 4
+    assert (tmp_path / "two" / "model.safetensors").is_file()
+    assert not list((tmp_path / "two").glob("checkpoint-*"))
+    assert any("completed: step 8/8" in line for line in logs)
+
+
+def test_stop_reaches_every_rank_and_resume_finishes(tiny_model_dir, tmp_path):
+    out = tmp_path / "stop"
+    p = params(out, batch_size=2, epochs=4, save_steps=1000)  # global batch 2 x 2 ranks: 16 steps
+    seen = []
+    result = train(tiny_model_dir, records(16), p, processes=2, on_progress=seen.append,
+                   should_stop=lambda: len(seen) >= 2)
+    assert result.cancelled and 2 <= result.global_step < result.max_steps
+    assert result.checkpoint is not None and result.checkpoint.is_dir()
+    assert result.checkpoint.name == f"checkpoint-{result.global_step}"
+    # both ranks stopped at that step: each wrote its random state into the same checkpoint
+    assert sorted(p.name for p in result.checkpoint.glob("rng_state_*.pth")) == ["rng_state_0.pth", "rng_state_1.pth"]
+    assert read_metadata(out)["status"] == "cancelled"
+    assert not (out / "adapter_model.safetensors").exists()
+
+    steps = []
+    done = train(tiny_model_dir, records(16), p, processes=2, on_progress=lambda e: steps.append(e.step))
+    assert not done.cancelled and done.global_step == result.max_steps
+    assert steps[0] == result.global_step + 1  # continued from the checkpoint
+    assert json.loads((out / "inkstone.json").read_text())["status"] == "completed"
