@@ -229,11 +229,9 @@ def run_create(*, workspace, user, request: RunRequest) -> TrainingRun:
 
 def training_processes() -> int:
     """Processes per run on a training worker: INKSTONE_TRAINING_PROCESSES, else one per GPU."""
-    if settings.INKSTONE_TRAINING_PROCESSES:
-        return settings.INKSTONE_TRAINING_PROCESSES
-    import torch
+    from generation.training.launch import training_processes as choose
 
-    return torch.cuda.device_count() or 1
+    return choose(settings.INKSTONE_TRAINING_PROCESSES)
 
 
 def _enqueue(run: TrainingRun) -> None:
