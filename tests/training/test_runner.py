@@ -1,13 +1,13 @@
 """The training worker, in-process, on the tiny random model: steps, evaluation, candidate,
 cancel and resume, failures in plain words."""
 
+import asyncio
 import shutil
 import threading
 import time
 
 import pytest
 
-from tests.articles.conftest import collect_group
 from training import services
 from training.models import TrainingRun, TrainingStep
 from training.runner import run_training
@@ -26,6 +26,34 @@ def start(workspace, admin, voice_version, tiny_model, settings, tmp_path):
     return make
 
 
+def listen_while(group: str, worker: threading.Thread) -> list[dict]:
+    """The group's events while `worker` runs, read as they come (the channel layer drops
+    messages older than a minute), in one event loop."""
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    async def listen():
+        layer = get_channel_layer()
+        channel = await layer.new_channel()
+        await layer.group_add(group, channel)
+        worker.start()
+        events = []
+        try:
+            while True:
+                try:
+                    events.append(await asyncio.wait_for(layer.receive(channel), timeout=0.5))
+                except TimeoutError:
+                    if not worker.is_alive():
+                        return events
+        finally:
+            await layer.group_discard(group, channel)
+
+    try:
+        return async_to_sync(listen)()
+    finally:
+        worker.join()
+
+
 def wait_for(predicate, timeout=60.0):
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -36,12 +64,8 @@ def wait_for(predicate, timeout=60.0):
 @pytest.mark.django_db(transaction=True)
 def test_a_run_stores_each_step_once_evaluates_and_adds_a_candidate(start):
     run = start()
-    receive, close = collect_group(run.group_name())
-    try:
-        run_training(run.pk)
-        events = receive()
-    finally:
-        close()
+    worker = threading.Thread(target=run_training, args=(run.pk,))
+    events = listen_while(run.group_name(), worker)
     run.refresh_from_db()
     assert run.status == "completed", (run.error, run.log)
     steps = list(run.steps.values_list("step", flat=True))
