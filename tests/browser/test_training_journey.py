@@ -61,7 +61,7 @@ def test_admin_trains_watches_promotes_and_a_writer_drafts_with_it(
     admin_page.get_by_label("Dataset version").select_option(str(starter.pk))
     expect(admin_page.get_by_label("Quick")).to_be_checked()
     expect(admin_page.get_by_test_id("estimate").get_by_test_id("estimate-steps")).not_to_be_empty()
-    admin_page.get_by_label("Max steps").fill("120")  # long enough to watch on the tiny model
+    admin_page.get_by_label("Max steps").fill("60")  # long enough to watch on the tiny model
     admin_page.get_by_label("Max steps").press("Tab")
     admin_page.get_by_role("button", name="Launch").click()
     expect(admin_page.get_by_test_id("run-status")).to_have_text(re.compile("Queued|Training"))

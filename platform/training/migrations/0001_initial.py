@@ -11,8 +11,8 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0002_apitoken'),
-        ('catalog', '0002_bound_source_and_description_lengths'),
-        ('corpora', '0002_upload_tracks_background_parsing'),
+        ('catalog', '0001_initial'),
+        ('corpora', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
