@@ -102,6 +102,12 @@ def format_progress(ev) -> str:
 
 
 def run(args) -> int:
+    import os
+
+    if os.environ.get("INKSTONE_DIE_WITH_PARENT"):  # a rank of a worker's distributed run
+        from generation.training.launch import die_with_parent
+
+        die_with_parent()
     if not args.progress_json:
         return _run(args)
     from generation.finetune import is_main_process

@@ -111,6 +111,22 @@ def _kill_group(proc: subprocess.Popen, grace_s: float = 5.0) -> None:
             continue
 
 
+DIE_WITH_PARENT_ENV = "INKSTONE_DIE_WITH_PARENT"
+
+
+def die_with_parent() -> None:
+    """Linux: have the kernel SIGKILL this process when its parent dies. A training worker that
+    is killed (kill -9, out of memory) then takes its torchrun launcher and, through
+    INKSTONE_DIE_WITH_PARENT, every rank with it, so no orphan keeps writing to the run's folder
+    while a new worker resumes it. Elsewhere a no-op."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
 def train(
     base: Any,
     records: Sequence[dict[str, Any]],
@@ -171,10 +187,11 @@ def train(
     env.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // processes)))
     env.setdefault("TOKENIZERS_PARALLELISM", "false")
     env.setdefault("PYTHONUNBUFFERED", "1")
+    env[DIE_WITH_PARENT_ENV] = "1"
 
     proc = subprocess.Popen(
         cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
-        text=True, bufsize=1, start_new_session=True,
+        text=True, bufsize=1, start_new_session=True, preexec_fn=die_with_parent,
     )
     done = threading.Event()
     stopping: dict[str, float] = {}

@@ -70,3 +70,46 @@ def test_stop_reaches_every_rank_and_resume_finishes(tiny_model_dir, tmp_path):
     assert not done.cancelled and done.global_step == result.max_steps
     assert steps[0] == result.global_step + 1  # continued from the checkpoint
     assert json.loads((out / "inkstone.json").read_text())["status"] == "completed"
+
+
+def test_killing_the_caller_takes_the_launcher_and_every_rank_with_it(tiny_model_dir, tmp_path):
+    """A training worker killed with -9 leaves no rank writing to the run's folder (a new worker
+    resumes the run there)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    out = tmp_path / "killed"
+    script = (
+        "import sys; from generation.training.launch import train; "
+        "from tests.generation.test_distributed import params, records; "
+        "train(sys.argv[1], records(), params(sys.argv[2], max_steps=100000, epochs=1), processes=2, "
+        "on_progress=lambda p: print('step', p.step, flush=True))"
+    )
+    root = Path(__file__).resolve().parents[2]
+    caller = subprocess.Popen([sys.executable, "-c", script, str(tiny_model_dir), str(out)], cwd=root,
+                              stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(root)})
+    for line in caller.stdout:
+        if line.startswith("step"):
+            break
+
+    def ranks() -> list[int]:
+        found = []
+        for status in Path("/proc").glob("[0-9]*/cmdline"):
+            try:
+                if str(out) in status.read_bytes().decode(errors="replace"):
+                    found.append(int(status.parent.name))
+            except OSError:
+                continue
+        return [pid for pid in found if pid != caller.pid]
+
+    assert len(ranks()) >= 3  # the launcher and two ranks
+    os.kill(caller.pid, signal.SIGKILL)
+    caller.wait()
+    deadline = time.monotonic() + 20
+    while ranks() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert ranks() == []
