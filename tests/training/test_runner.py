@@ -147,3 +147,15 @@ def test_a_run_whose_admin_was_demoted_is_not_run(start, admin, workspace):
     run_training(run.pk)
     run.refresh_from_db()
     assert run.status == "failed" and "may no longer train" in run.error and not run.steps.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_with_two_training_processes_runs_data_parallel(start, settings):
+    settings.INKSTONE_TRAINING_PROCESSES = 2
+    run = start(max_steps=4)
+    assert run.processes == 2
+    run_training(run.pk)
+    run.refresh_from_db()
+    assert run.status == "completed", (run.error, run.log)
+    assert list(run.steps.values_list("step", flat=True)) == [1, 2, 3, 4]  # rank 0's progress, once per step
+    assert "2 processes" in run.log and run.model_version.status == "candidate"
