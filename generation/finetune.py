@@ -155,6 +155,7 @@ class FinetuneProgress:
     learning_rate: float | None
     tokens_per_s: float
     eta_s: float | None
+    val_step: int | None = None  # the step val_loss was measured at (it is repeated until the next evaluation)
 
 
 @dataclass
@@ -322,6 +323,7 @@ def _progress_callback(on_progress, should_stop, clock_start: float, final_check
                     learning_rate=self.lr,
                     tokens_per_s=tokens / elapsed,
                     eta_s=eta,
+                    val_step=self.val_step if self.val_loss is not None else None,
                 )
             )
 

@@ -79,16 +79,16 @@ def _set(run_id: int, **fields) -> None:
 
 
 def _on_progress(run: TrainingRun):
-    """Store each report as its step's row (a resumed run overwrites the steps it trains again)."""
+    """Store each report as its step's row (a resumed run overwrites the steps it trains again); a
+    validation loss only on the step it was measured at, so the curve shows real evaluations."""
 
     def report(progress) -> None:
+        measured = {"val_loss": progress.val_loss} if progress.val_step == progress.step else {}
         row, _ = TrainingStep.objects.update_or_create(
             run=run, step=progress.step,
-            defaults={"epoch": progress.epoch, "train_loss": progress.train_loss, "val_loss": progress.val_loss,
-                      "learning_rate": progress.learning_rate, "tokens_per_s": progress.tokens_per_s},
+            defaults={"epoch": progress.epoch, "train_loss": progress.train_loss, "learning_rate": progress.learning_rate,
+                      "tokens_per_s": progress.tokens_per_s, **measured},
         )
-        if progress.val_loss is not None and row.val_loss is None:
-            row.val_loss = progress.val_loss
         TrainingRun.objects.filter(pk=run.pk).update(
             step=progress.step, max_steps=progress.max_steps, epoch=progress.epoch,
             tokens_per_s=progress.tokens_per_s, eta_s=progress.eta_s, heartbeat_at=timezone.now(), seq=F("seq") + 1)
