@@ -113,3 +113,18 @@ def test_killing_the_caller_takes_the_launcher_and_every_rank_with_it(tiny_model
     while ranks() and time.monotonic() < deadline:
         time.sleep(0.2)
     assert ranks() == []
+
+
+def test_cli_flags_rebuild_the_params(tmp_path):
+    """train() passes FinetuneParams to the ranks as CLI flags: every field survives the trip."""
+    import argparse
+
+    from generation.cli_finetune import _SKIP, add_parser, params_to_args
+
+    p = FinetuneParams(output_dir=str(tmp_path), method="full", epochs=2.5, learning_rate=3e-4, pack=False,
+                       lora_target_modules="all-linear", eval_steps=7, dtype="float32", max_steps=-1)
+    parser = argparse.ArgumentParser()
+    add_parser(parser.add_subparsers())
+    args = parser.parse_args(["finetune", "--data", "d", "--output", str(tmp_path), *params_to_args(p)])
+    values = {k: getattr(args, k) for k in p.to_json() if k not in _SKIP}
+    assert FinetuneParams(output_dir=str(tmp_path), **values) == p
