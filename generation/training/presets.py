@@ -41,8 +41,11 @@ class _Preset:
     evaluations: int  # validation passes during the run (the last one at the end)
 
 
+# quick: one pass in batches of 8 (the bare loop's cost), smaller batches only when that would
+# leave fewer than 6 updates; at batch 4 the 48-record voice set took 1.9x the bare loop's time
+# for 12 updates (bench/voice_presets.py).
 _PRESETS = {
-    "quick": _Preset(epochs=1, max_epochs=1, min_updates=24, lora_r=16, lr_scheduler="linear",
+    "quick": _Preset(epochs=1, max_epochs=1, min_updates=6, lora_r=16, lr_scheduler="linear",
                      warmup_ratio=0.0, eval_before=True, evaluations=1),
     "balanced": _Preset(epochs=2, max_epochs=4, min_updates=60, lora_r=16, lr_scheduler="cosine",
                         warmup_ratio=0.05, eval_before=True, evaluations=4),

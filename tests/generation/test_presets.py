@@ -33,7 +33,7 @@ def test_short_texts_get_one_example_each_and_many_updates(tokenizer):
     assert plan.examples == plan.train_records == 166 and plan.val_records == 18
     assert plan.optimizer_steps >= 20  # packing would have left ~2
     assert plan.reasons[0].startswith("166 short texts (median ")
-    assert "no packing" in plan.reasons[0] and "instead of 2." in plan.reasons[0]
+    assert "no packing" in plan.reasons[0] and "instead of 1." in plan.reasons[0]
 
 
 def test_long_texts_are_packed_and_plan_differs(tokenizer):
@@ -48,6 +48,8 @@ def test_long_texts_are_packed_and_plan_differs(tokenizer):
 
 def test_small_instruction_set_gets_smaller_batches(tokenizer):
     records = [{"prompt": f"Describe item {i}.", "completion": "Ahoy! It be grand. Fair winds!"} for i in range(48)]
+    assert plan_training(records, tokenizer=tokenizer, preset="quick").params["batch_size"] == 8  # 6 updates
+    records = records[:24]  # batches of 8 would leave 3 updates
     plan = plan_training(records, tokenizer=tokenizer, preset="quick")
     assert plan.params["batch_size"] == 4 and plan.params["pack"] is False
     assert any("small dataset" in r for r in plan.reasons)
