@@ -192,3 +192,14 @@ def test_without_a_ready_dataset_the_page_says_where_to_start(client, admin):
     client.force_login(admin)
     page = client.get(reverse("training:run_new"))
     assert "No dataset version is ready to train on" in page.text
+
+
+def test_the_estimate_panel_names_unlabelled_fields_too(client, admin, quotes, tiny_default):
+    """Fields without an explicit label (preset, name, validation fraction) are named as on the form, never "None"."""
+    client.force_login(admin)
+    data = edited(client.get(reverse("training:run_new")).text)
+    panel = client.get(reverse("training:run_estimate"), {**data, "validation_fraction": "5", "preset": "bogus"},
+                       HTTP_HX_REQUEST="true").text
+    assert "None:" not in panel
+    assert "Validation fraction: Ensure this value is less than or equal to 0.9." in panel
+    assert "Preset: Select a valid choice." in panel
