@@ -81,6 +81,9 @@ def test_a_queued_run_says_how_many_are_ahead(client, workspace, admin):
     later = make_run(workspace, admin, name="second")
     client.force_login(admin)
     assert "Waiting: 1 run ahead of it." in client.get(later.get_absolute_url()).text
+    listing = client.get(reverse("training:run_list")).text
+    row = listing[listing.index(f'data-testid="run-{later.pk}"'):]
+    assert "queued 0" in row[:row.index("</tr>")] and "started" not in row[:row.index("</tr>")]  # it has not started
 
 
 def test_a_finished_run_shows_its_evaluation_and_candidate(client, workspace, admin):
