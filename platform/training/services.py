@@ -251,6 +251,9 @@ def run_cancel(*, run: TrainingRun) -> TrainingRun:
         TrainingRun.objects.filter(pk=run.pk, status__in=waiting).update(
             status=TrainingRun.Status.CANCELLED, cancel_requested=True, finished_at=timezone.now())
         run_log(run.pk, "Cancelled before it ran again.")
+    elif run.status == TrainingRun.Status.EVALUATING:  # the worker no longer looks for a cancel
+        raise TrainingError({"status": "Training is done and the run is being evaluated; it cannot be cancelled now. "
+                                       "Delete its candidate on the Models page if you do not want it."})
     elif run.status in TrainingRun.WORKING:
         TrainingRun.objects.filter(pk=run.pk).update(cancel_requested=True)
     else:

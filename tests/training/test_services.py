@@ -127,6 +127,20 @@ def test_cancel_a_queued_run_at_once_and_a_running_one_by_request(workspace, adm
         services.run_cancel(run=done)
 
 
+def test_a_run_being_evaluated_cannot_be_cancelled(client, workspace, admin, request_for):
+    """The worker stops looking for a cancel once training is done: a cancel then would say
+    "Cancelling" and still end in a completed run with a candidate. So it is refused, and not offered."""
+    run = services.run_create(workspace=workspace, user=admin, request=request_for(name="judged"))
+    TrainingRun.objects.filter(pk=run.pk).update(status="evaluating")
+    run.refresh_from_db()
+    with pytest.raises(TrainingError, match="being evaluated"):
+        services.run_cancel(run=run)
+    run.refresh_from_db()
+    assert not run.cancel_requested
+    client.force_login(admin)
+    assert ">Cancel</button>" not in client.get(run.get_absolute_url()).text
+
+
 def test_resume_queues_a_stopped_run_again(workspace, admin, request_for, django_capture_on_commit_callbacks):
     run = services.run_create(workspace=workspace, user=admin, request=request_for())
     services.run_cancel(run=run)
