@@ -275,7 +275,8 @@ def run_resume(*, run: TrainingRun) -> TrainingRun:
     if run.dataset_version_id is None:
         raise TrainingError({"dataset_version": "Its dataset version was deleted; start a new run."})
     if TrainingRun.objects.filter(pk=run.pk, status__in=RESUMABLE).update(
-            status=TrainingRun.Status.QUEUED, cancel_requested=False, error="", finished_at=None):
+            status=TrainingRun.Status.QUEUED, cancel_requested=False, error="", finished_at=None,
+            attempts=0):  # an admin's Resume starts a fresh count of worker deaths (MAX_ATTEMPTS)
         run_log(run.pk, "Queued again; it goes on from its last checkpoint.")
         _enqueue(run)
     run.refresh_from_db()

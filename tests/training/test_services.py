@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db.models import F
 from django.utils import timezone
 from django_q.models import OrmQ
 
@@ -178,6 +179,20 @@ def test_a_run_that_keeps_killing_its_worker_fails_instead_of_looping(workspace,
     services.runs_heal()
     run.refresh_from_db()
     assert run.status == "failed" and "out of memory" in run.error
+
+
+def test_cancel_and_resume_do_not_count_as_worker_deaths(workspace, admin, request_for):
+    """Every claim by a worker counts an attempt; a run cancelled and resumed twice had used up
+    MAX_ATTEMPTS, and its first real worker death failed it as "stopped 3 times" (out of memory?)."""
+    run = services.run_create(workspace=workspace, user=admin, request=request_for())
+    TrainingRun.objects.filter(pk=run.pk).update(status="cancelled", attempts=services.MAX_ATTEMPTS)
+    run.refresh_from_db()
+    services.run_resume(run=run)
+    TrainingRun.objects.filter(pk=run.pk).update(status="running", attempts=F("attempts") + 1,  # claimed, then died
+                                                 heartbeat_at=timezone.now() - timedelta(minutes=5))
+    services.runs_sweep_stale()
+    run.refresh_from_db()
+    assert run.status == "interrupted" and "out of memory" not in run.error
 
 
 def test_a_live_run_is_left_alone(workspace, admin, request_for):
