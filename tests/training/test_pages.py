@@ -206,3 +206,17 @@ def test_the_estimate_panel_names_unlabelled_fields_too(client, admin, quotes, t
     assert "None:" not in panel
     assert "Validation fraction: Ensure this value is less than or equal to 0.9." in panel
     assert "Preset: Select a valid choice." in panel
+
+
+def test_whole_number_settings_are_bounded_where_they_really_are(client, admin, quotes, tiny_default):
+    """A seed below 0 was accepted and failed the run when training started; a negative batch
+    size was told it must be at least -1."""
+    client.force_login(admin)
+    data = edited(client.get(reverse("training:run_new")).text)
+    seed = client.post(reverse("training:run_new"), {**data, "seed": "-1"}).context["form"]
+    assert "greater than or equal to 0" in " ".join(seed.errors["seed"])
+    batch = client.post(reverse("training:run_new"), {**data, "batch_size": "-3"}).context["form"]
+    assert " ".join(batch.errors["batch_size"]) == "Batch size must be >= 1."
+    assert not TrainingRun.objects.exists()
+    assert client.post(reverse("training:run_new"), {**data, "max_steps": "-1"}).status_code == 302  # -1: use epochs
+
