@@ -76,6 +76,9 @@ def params_errors(params: dict) -> dict[str, str]:
     for name, choices in CHOICES.items():
         if name in params and params[name] not in choices:
             return {name: f"Choose one of {', '.join(choices)}."}
+    for name, low in INT_MIN.items():  # checked here too for `manage.py train --set`
+        if isinstance(params.get(name), int) and params[name] < low:
+            return {name: f"{label(name)} must be >= {low}."}
     try:
         FinetuneParams(output_dir="check", **params)
     except (TypeError, ValueError) as exc:

@@ -107,6 +107,8 @@ def test_manage_py_train_plans_and_queues_like_the_page(admin, voice_version, ti
         call_command("train", "--user", admin.username, "--dataset", voice_version.dataset.name, "--set", "batch=2")
     with pytest.raises(CommandError, match="No dataset 'nope'"):
         call_command("train", "--user", admin.username, "--dataset", "nope")
+    with pytest.raises(CommandError, match="Seed must be >= 0"):  # it would fail once training started
+        call_command("train", "--user", admin.username, "--dataset", voice_version.dataset.name, "--plan", "--set", "seed=-1")
 
 
 def test_manage_py_train_refuses_a_writer(make_member, workspace, voice_version, tiny_model):
