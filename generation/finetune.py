@@ -318,8 +318,7 @@ def _progress_callback(on_progress, should_stop, clock_start: float, final_check
                     max_steps=state.max_steps,
                     epoch=round(float(state.epoch or 0.0), 4),
                     train_loss=self.train_loss,
-                    # only a step that was evaluated has a validation loss (not the last one known)
-                    val_loss=self.val_loss if self.val_step == state.global_step else None,
+                    val_loss=self.val_loss,
                     learning_rate=self.lr,
                     tokens_per_s=tokens / elapsed,
                     eta_s=eta,
