@@ -277,7 +277,8 @@ def run_resume(*, run: TrainingRun) -> TrainingRun:
     if TrainingRun.objects.filter(pk=run.pk, status__in=RESUMABLE).update(
             status=TrainingRun.Status.QUEUED, cancel_requested=False, error="", finished_at=None,
             attempts=0):  # an admin's Resume starts a fresh count of worker deaths (MAX_ATTEMPTS)
-        run_log(run.pk, "Queued again; it goes on from its last checkpoint.")
+        run_log(run.pk, "Queued again; it goes on from its last checkpoint." if run.step
+                else "Queued again; it had not trained a step, so it starts from the beginning.")
         _enqueue(run)
     run.refresh_from_db()
     transaction.on_commit(lambda: publish_state(run.pk))

@@ -151,6 +151,7 @@ def test_resume_queues_a_stopped_run_again(workspace, admin, request_for, django
         services.run_resume(run=run)
     run.refresh_from_db()
     assert run.status == "queued" and not run.cancel_requested and OrmQ.objects.count() == 1
+    assert "starts from the beginning" in run.log and "last checkpoint" not in run.log  # it never trained
     with pytest.raises(TrainingError, match="only an interrupted, cancelled or failed run"):
         services.run_resume(run=run)
 
