@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from generation.errors import DatasetError, InvalidModelError, ModelNotFoundError, TrainingDiverged
+from generation.errors import (
+    DatasetError,
+    GenerationError,
+    InvalidModelError,
+    ModelNotFoundError,
+    TrainingDiverged,
+)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -41,6 +47,8 @@ def explain(exc: BaseException) -> str:
         return f"The base model cannot be loaded: {detail}."
     if isinstance(exc, FileNotFoundError):
         return f"A file the run needs is missing: {detail}."
+    if isinstance(exc, GenerationError) and detail:  # our own messages are written for people already
+        return detail[0].upper() + detail[1:] + ("" if detail.endswith(".") else ".")
     return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
 
 

@@ -45,9 +45,14 @@ class RunForm(forms.Form):
                                              if c.version is None or c.version.kind != ModelVersion.Kind.LORA]
         for name in run_params.EDITABLE_PARAMS:
             self.fields[name] = field = run_params.form_field(name)
-            if isinstance(field, forms.IntegerField | forms.FloatField):  # the API's bounds (params.serializer_field)
-                low, high = (-1, 10**9) if isinstance(field, forms.IntegerField) else (0, 1e6)
-                field.validators += [MinValueValidator(low), MaxValueValidator(high)]
+            # Bounds as in the API (params.serializer_field); below them FinetuneParams' own checks name
+            # the real limit. A FloatField is an IntegerField to Django, so floats are asked about first.
+            if isinstance(field, forms.FloatField):
+                field.validators.append(MaxValueValidator(1e6))
+            elif isinstance(field, forms.IntegerField):
+                field.validators.append(MaxValueValidator(run_params.INT_MAX))
+                if run_params.int_min(name) is not None:
+                    field.validators.append(MinValueValidator(run_params.int_min(name)))
         if estimate_url:  # any change asks for a new estimate (hx-target etc. come from the <form>)
             for name in (*PLAN_CHOICES, *run_params.EDITABLE_PARAMS):
                 self.fields[name].widget.attrs.update({"hx-get": estimate_url, "hx-trigger": "change"})

@@ -17,6 +17,15 @@ EDITABLE_PARAMS = (
     "weight_decay", "max_grad_norm", "seed", "save_steps",
 )
 LORA_ONLY = ("lora_r", "lora_alpha", "lora_dropout", "lora_target_modules")
+# Lowest values the form and the API enforce themselves; the other settings' lower limits are
+# FinetuneParams' checks, whose messages name the real limit (batch_size >= 1, max_seq_len >= 8).
+# A seed below 0 passed FinetuneParams and failed the run when training started (numpy).
+INT_MIN = {"max_steps": -1, "seed": 0}
+INT_MAX = 10**9
+
+
+def int_min(name: str) -> int | None:
+    return INT_MIN.get(name)
 CHOICES = {"lr_scheduler": ("linear", "cosine", "constant")}
 _FIELDS = {f.name: f for f in dataclasses.fields(FinetuneParams)}
 _HINTS = typing.get_type_hints(FinetuneParams)
@@ -67,6 +76,9 @@ def params_errors(params: dict) -> dict[str, str]:
     for name, choices in CHOICES.items():
         if name in params and params[name] not in choices:
             return {name: f"Choose one of {', '.join(choices)}."}
+    for name, low in INT_MIN.items():  # checked here too for `manage.py train --set`
+        if isinstance(params.get(name), int) and params[name] < low:
+            return {name: f"{label(name)} must be >= {low}."}
     try:
         FinetuneParams(output_dir="check", **params)
     except (TypeError, ValueError) as exc:
@@ -100,7 +112,7 @@ def serializer_field(name: str) -> serializers.Field:
     if field_kind is bool:
         return serializers.BooleanField(**common)
     if field_kind is int:
-        return serializers.IntegerField(min_value=-1, max_value=10**9, **common)
+        return serializers.IntegerField(min_value=int_min(name), max_value=INT_MAX, **common)
     if field_kind is float:
         return serializers.FloatField(min_value=0, max_value=1e6, **common)
     return serializers.ListField(child=serializers.CharField(max_length=100), max_length=64, **common)

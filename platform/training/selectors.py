@@ -72,7 +72,8 @@ def panel_context(run: TrainingRun, membership) -> dict:
         "queue_position": queue_position(run),
         "eta": duration(run.eta_s) if run.status in TrainingRun.WORKING else "",
         "log": log_tail(run.log),
-        "may_cancel": may_manage and run.status in (*TrainingRun.ACTIVE,) and not run.cancel_requested,
+        "may_cancel": may_manage and run.status in TrainingRun.ACTIVE and run.status != TrainingRun.Status.EVALUATING
+        and not run.cancel_requested,
         "may_resume": may_manage and run.status in RESUMABLE,
         "evaluation": run.evaluation or None,
     }

@@ -251,6 +251,9 @@ def run_cancel(*, run: TrainingRun) -> TrainingRun:
         TrainingRun.objects.filter(pk=run.pk, status__in=waiting).update(
             status=TrainingRun.Status.CANCELLED, cancel_requested=True, finished_at=timezone.now())
         run_log(run.pk, "Cancelled before it ran again.")
+    elif run.status == TrainingRun.Status.EVALUATING:  # the worker no longer looks for a cancel
+        raise TrainingError({"status": "Training is done and the run is being evaluated; it cannot be cancelled now. "
+                                       "Delete its candidate on the Models page if you do not want it."})
     elif run.status in TrainingRun.WORKING:
         TrainingRun.objects.filter(pk=run.pk).update(cancel_requested=True)
     else:
@@ -272,8 +275,10 @@ def run_resume(*, run: TrainingRun) -> TrainingRun:
     if run.dataset_version_id is None:
         raise TrainingError({"dataset_version": "Its dataset version was deleted; start a new run."})
     if TrainingRun.objects.filter(pk=run.pk, status__in=RESUMABLE).update(
-            status=TrainingRun.Status.QUEUED, cancel_requested=False, error="", finished_at=None):
-        run_log(run.pk, "Queued again; it goes on from its last checkpoint.")
+            status=TrainingRun.Status.QUEUED, cancel_requested=False, error="", finished_at=None,
+            attempts=0):  # an admin's Resume starts a fresh count of worker deaths (MAX_ATTEMPTS)
+        run_log(run.pk, "Queued again; it goes on from its last checkpoint." if run.step
+                else "Queued again; it had not trained a step, so it starts from the beginning.")
         _enqueue(run)
     run.refresh_from_db()
     transaction.on_commit(lambda: publish_state(run.pk))

@@ -83,7 +83,7 @@ def _labelled(form, errors: dict) -> list[str]:
     """Messages for the estimate panel, each naming its field unless it already does."""
     out = []
     for name, message in errors.items():
-        label = str(form.fields[name].label) if name in form.fields else ""
+        label = str(form[name].label) if name in form.fields else ""  # the bound field's label is never None
         out.append(message if not label or message.startswith(label) else f"{label}: {message}")
     return out
 

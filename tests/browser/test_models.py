@@ -55,6 +55,9 @@ def test_admin_promotes_candidates_with_a_reason_when_they_did_not_improve(asgi_
     expect(page.get_by_test_id("status-worse-run")).to_have_text("Candidate")
     page.get_by_role("button", name="Compare fine-tunes").click()
     expect(page.get_by_test_id("compare-worse-run")).to_contain_text("+25.0%")
+    # whether it is a candidate shows without scrolling the wide table sideways
+    expect(page.get_by_test_id("compare-worse-run").locator(".pill")).to_have_text("Candidate")
+    expect(page.get_by_test_id("compare-worse-run").locator(".pill")).to_be_in_viewport()
     page.get_by_role("link", name="worse-run").click()
 
     expect(page.get_by_test_id("improved")).to_have_text("Did not improve")

@@ -170,3 +170,15 @@ def test_deleting_names_what_it_touches_and_removes_only_a_runs_own_files(client
     assert "No drafts were written with it." in page and "Its files on disk are not deleted." in page
     client.post(reverse("catalog:model_delete", args=[lora_version.pk]))
     assert tiny_lora_dir.is_dir() and not ModelVersion.objects.exists()
+
+
+def test_deleting_a_model_with_one_draft_says_so_in_the_singular(client, workspace, admin, writer, add_candidate):
+    from articles.services import DraftRequest, draft_create
+    from catalog.services import model_promote
+
+    version = model_promote(version=add_candidate(workspace), user=admin)
+    draft_create(workspace=workspace, user=writer, request=DraftRequest(title="Sea shanty", prompt="Hi", model="pirate-run"))
+    client.force_login(admin)
+    page = " ".join(client.get(reverse("catalog:model_delete", args=[version.pk])).text.split())
+    assert ("1 draft written with it keeps its text and says which model wrote it: “Sea shanty”. "
+            "Regenerating it will ask for another model.") in page

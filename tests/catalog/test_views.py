@@ -154,3 +154,13 @@ def test_a_folder_of_thousands_of_entries_is_scanned_only_so_far(client, admin, 
     page = client.get(reverse("catalog:model_list")).text
     assert time.perf_counter() - started < 10
     assert "Stopped looking after 2000 entries in the model folders: add any other model by its path." in page
+
+
+def test_an_admins_empty_models_page_points_to_training(client, admin, writer):
+    """With only the bundled model, admins are sent to the Training page (not to a terminal command)."""
+    client.force_login(admin)
+    page = client.get(reverse("catalog:model_list")).text
+    assert "Only the bundled default model so far." in page
+    assert f'href="{reverse("training:run_new")}"' in page and "python -m generation finetune" not in page
+    client.force_login(writer)
+    assert reverse("training:run_new") not in client.get(reverse("catalog:model_list")).text

@@ -58,3 +58,16 @@ def test_missing_base_model(tmp_path):
 def test_other_errors_name_type_and_first_line():
     assert explain(ValueError("bad value\nsecond line")) == "ValueError: bad value"
     assert explain(KeyError()) == "KeyError"
+
+
+def test_lora_target_modules_the_model_lacks(tiny_model_dir, tmp_path):
+    """The message names the problem in words, without a Python class name in front."""
+    from generation.errors import GenerationError
+
+    records = [{"prompt": f"Say hi {i}.", "completion": "Hi there, friend!"} for i in range(8)]
+    params = FinetuneParams(output_dir=str(tmp_path / "t"), lora_target_modules="nope", max_steps=1, validation_fraction=0)
+    with pytest.raises(GenerationError) as info:
+        finetune(tiny_model_dir, records, params)
+    line = explain(info.value)
+    assert line.startswith("Cannot apply LoRA: ") and "nope" in line and "GenerationError" not in line
+

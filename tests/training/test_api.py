@@ -32,6 +32,7 @@ def test_create_answers_201_with_the_plan_and_the_run_is_queued(api, body):
 def test_create_refuses_what_the_page_refuses_naming_the_field(api, body, workspace):
     cases = [
         ({**body, "params": {"batch_size": 0}}, "batch_size"),
+        ({**body, "params": {"seed": -1}}, "seed"),  # numpy refuses it when training starts
         ({**body, "params": {"learning_rat": 0.1}}, "learning_rat"),  # the serializer names unknown fields
         ({**body, "base_model": "nope"}, "base_model"),
         ({**body, "dataset": 999999}, "dataset"),
@@ -106,6 +107,8 @@ def test_manage_py_train_plans_and_queues_like_the_page(admin, voice_version, ti
         call_command("train", "--user", admin.username, "--dataset", voice_version.dataset.name, "--set", "batch=2")
     with pytest.raises(CommandError, match="No dataset 'nope'"):
         call_command("train", "--user", admin.username, "--dataset", "nope")
+    with pytest.raises(CommandError, match="Seed must be >= 0"):  # it would fail once training started
+        call_command("train", "--user", admin.username, "--dataset", voice_version.dataset.name, "--plan", "--set", "seed=-1")
 
 
 def test_manage_py_train_refuses_a_writer(make_member, workspace, voice_version, tiny_model):

@@ -81,6 +81,9 @@ def test_a_queued_run_says_how_many_are_ahead(client, workspace, admin):
     later = make_run(workspace, admin, name="second")
     client.force_login(admin)
     assert "Waiting: 1 run ahead of it." in client.get(later.get_absolute_url()).text
+    listing = client.get(reverse("training:run_list")).text
+    row = listing[listing.index(f'data-testid="run-{later.pk}"'):]
+    assert "queued 0" in row[:row.index("</tr>")] and "started" not in row[:row.index("</tr>")]  # it has not started
 
 
 def test_a_finished_run_shows_its_evaluation_and_candidate(client, workspace, admin):
@@ -192,3 +195,28 @@ def test_without_a_ready_dataset_the_page_says_where_to_start(client, admin):
     client.force_login(admin)
     page = client.get(reverse("training:run_new"))
     assert "No dataset version is ready to train on" in page.text
+
+
+def test_the_estimate_panel_names_unlabelled_fields_too(client, admin, quotes, tiny_default):
+    """Fields without an explicit label (preset, name, validation fraction) are named as on the form, never "None"."""
+    client.force_login(admin)
+    data = edited(client.get(reverse("training:run_new")).text)
+    panel = client.get(reverse("training:run_estimate"), {**data, "validation_fraction": "5", "preset": "bogus"},
+                       HTTP_HX_REQUEST="true").text
+    assert "None:" not in panel
+    assert "Validation fraction: Ensure this value is less than or equal to 0.9." in panel
+    assert "Preset: Select a valid choice." in panel
+
+
+def test_whole_number_settings_are_bounded_where_they_really_are(client, admin, quotes, tiny_default):
+    """A seed below 0 was accepted and failed the run when training started; a negative batch
+    size was told it must be at least -1."""
+    client.force_login(admin)
+    data = edited(client.get(reverse("training:run_new")).text)
+    seed = client.post(reverse("training:run_new"), {**data, "seed": "-1"}).context["form"]
+    assert "greater than or equal to 0" in " ".join(seed.errors["seed"])
+    batch = client.post(reverse("training:run_new"), {**data, "batch_size": "-3"}).context["form"]
+    assert " ".join(batch.errors["batch_size"]) == "Batch size must be >= 1."
+    assert not TrainingRun.objects.exists()
+    assert client.post(reverse("training:run_new"), {**data, "max_steps": "-1"}).status_code == 302  # -1: use epochs
+

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db.models import F
 from django.utils import timezone
 from django_q.models import OrmQ
 
@@ -127,6 +128,20 @@ def test_cancel_a_queued_run_at_once_and_a_running_one_by_request(workspace, adm
         services.run_cancel(run=done)
 
 
+def test_a_run_being_evaluated_cannot_be_cancelled(client, workspace, admin, request_for):
+    """The worker stops looking for a cancel once training is done: a cancel then would say
+    "Cancelling" and still end in a completed run with a candidate. So it is refused, and not offered."""
+    run = services.run_create(workspace=workspace, user=admin, request=request_for(name="judged"))
+    TrainingRun.objects.filter(pk=run.pk).update(status="evaluating")
+    run.refresh_from_db()
+    with pytest.raises(TrainingError, match="being evaluated"):
+        services.run_cancel(run=run)
+    run.refresh_from_db()
+    assert not run.cancel_requested
+    client.force_login(admin)
+    assert ">Cancel</button>" not in client.get(run.get_absolute_url()).text
+
+
 def test_resume_queues_a_stopped_run_again(workspace, admin, request_for, django_capture_on_commit_callbacks):
     run = services.run_create(workspace=workspace, user=admin, request=request_for())
     services.run_cancel(run=run)
@@ -136,6 +151,7 @@ def test_resume_queues_a_stopped_run_again(workspace, admin, request_for, django
         services.run_resume(run=run)
     run.refresh_from_db()
     assert run.status == "queued" and not run.cancel_requested and OrmQ.objects.count() == 1
+    assert "starts from the beginning" in run.log and "last checkpoint" not in run.log  # it never trained
     with pytest.raises(TrainingError, match="only an interrupted, cancelled or failed run"):
         services.run_resume(run=run)
 
@@ -164,6 +180,20 @@ def test_a_run_that_keeps_killing_its_worker_fails_instead_of_looping(workspace,
     services.runs_heal()
     run.refresh_from_db()
     assert run.status == "failed" and "out of memory" in run.error
+
+
+def test_cancel_and_resume_do_not_count_as_worker_deaths(workspace, admin, request_for):
+    """Every claim by a worker counts an attempt; a run cancelled and resumed twice had used up
+    MAX_ATTEMPTS, and its first real worker death failed it as "stopped 3 times" (out of memory?)."""
+    run = services.run_create(workspace=workspace, user=admin, request=request_for())
+    TrainingRun.objects.filter(pk=run.pk).update(status="cancelled", attempts=services.MAX_ATTEMPTS)
+    run.refresh_from_db()
+    services.run_resume(run=run)
+    TrainingRun.objects.filter(pk=run.pk).update(status="running", attempts=F("attempts") + 1,  # claimed, then died
+                                                 heartbeat_at=timezone.now() - timedelta(minutes=5))
+    services.runs_sweep_stale()
+    run.refresh_from_db()
+    assert run.status == "interrupted" and "out of memory" not in run.error
 
 
 def test_a_live_run_is_left_alone(workspace, admin, request_for):
