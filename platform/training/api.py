@@ -57,9 +57,12 @@ class PlanOutput(serializers.Serializer):
     examples = serializers.IntegerField(help_text="Training examples after tokenizing (and packing).")
     tokens = serializers.IntegerField(help_text="Training tokens over all epochs.")
     optimizer_steps = serializers.IntegerField()
-    memory_bytes = serializers.IntegerField(help_text="Estimated peak training memory.")
+    memory_bytes = serializers.IntegerField(allow_null=True, help_text="Estimated peak training memory.")
     seconds = serializers.FloatField(allow_null=True, help_text="From this installation's measured throughput.")
     rough_seconds = serializers.FloatField(allow_null=True, help_text="From the model's size, when nothing is measured.")
+    rough_flop_rate = serializers.FloatField(allow_null=True, required=False, help_text="The compute rate rough_seconds assumes.")
+    preset = serializers.CharField()
+    stats = serializers.DictField(help_text="What the preset looked at: record lengths (median, p90), kinds.")
     validation = serializers.CharField(help_text="Where the validation records come from.")
 
 

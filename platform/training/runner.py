@@ -14,7 +14,8 @@ import time
 import traceback
 
 from django.db import close_old_connections, connection
-from django.db.models import F
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from training.events import publish_state, publish_step
@@ -70,7 +71,7 @@ def _claim(run_id: int) -> bool:
     now = timezone.now()
     return bool(TrainingRun.objects.filter(pk=run_id, status=TrainingRun.Status.QUEUED, cancel_requested=False).update(
         status=TrainingRun.Status.RUNNING, worker=worker_id(), heartbeat_at=now, error="",
-        attempts=F("attempts") + 1))
+        started_at=Coalesce(F("started_at"), Value(now)), attempts=F("attempts") + 1))
 
 
 def _set(run_id: int, **fields) -> None:

@@ -167,8 +167,20 @@ def run_plan(*, workspace, request: RunRequest) -> RunPlan:
     except (GenerationError, ValueError) as exc:
         field_name = "dataset_version" if type(exc).__name__ == "DatasetError" else "params"
         raise TrainingError({field_name: str(exc)}) from None
+    if problem := _too_long(plan):
+        raise TrainingError({"params": problem})
     return RunPlan(request=request, base_spec=base.spec, base_label=base.label, base_version=base.version,
                    train_records=train, validation_records=validation, validation=where, plan=plan)
+
+
+def _too_long(plan) -> str:
+    """A run the training worker would stop at its time limit (the task's timeout) is refused."""
+    seconds = plan.seconds or plan.rough_seconds
+    limit = settings.Q_CLUSTER["ALT_CLUSTERS"]["training"]["timeout"]
+    if seconds is None or seconds <= limit:
+        return ""
+    return (f"This run would take about {seconds / 3600:,.0f} h ({plan.optimizer_steps:,} optimizer steps); a training "
+            f"run may take at most {limit / 3600:g} h. Lower the epochs, max steps or batch size.")
 
 
 def suggested_name(*, workspace, dataset_version: DatasetVersion | None, method: str) -> str:

@@ -142,7 +142,14 @@ def run_detail(request, pk):
     return render(request, "training/detail.html", context)
 
 
-def _after_action(request, run: TrainingRun, message: str):
+def _steer(request, pk, service, message: str):
+    """Cancel or resume: the run's panel for htmx, else back to its page with a message."""
+    run = _run_for(request, pk, "training.manage")
+    try:
+        service(run=run)
+    except services.TrainingError as exc:
+        messages.error(request, " ".join(exc.errors.values()))
+        return redirect(run)
     run.refresh_from_db()
     if request.htmx:
         return render(request, "training/_panel.html", selectors.panel_context(run, request.membership))
@@ -154,23 +161,12 @@ def _after_action(request, run: TrainingRun, message: str):
 @require_POST
 @require("training.manage")
 def run_cancel(request, pk):
-    run = _run_for(request, pk, "training.manage")
-    try:
-        services.run_cancel(run=run)
-    except services.TrainingError as exc:
-        messages.error(request, " ".join(exc.errors.values()))
-        return redirect(run)
-    return _after_action(request, run, "Cancelling: a running run stops after its current step and keeps a checkpoint.")
+    return _steer(request, pk, services.run_cancel,
+                  "Cancelling: a running run stops after its current step and keeps a checkpoint.")
 
 
 @login_required
 @require_POST
 @require("training.manage")
 def run_resume(request, pk):
-    run = _run_for(request, pk, "training.manage")
-    try:
-        services.run_resume(run=run)
-    except services.TrainingError as exc:
-        messages.error(request, " ".join(exc.errors.values()))
-        return redirect(run)
-    return _after_action(request, run, "Queued again: it goes on from its last checkpoint.")
+    return _steer(request, pk, services.run_resume, "Queued again: it goes on from its last checkpoint.")

@@ -20,10 +20,9 @@ def jsonl(records) -> bytes:
 
 
 @pytest.fixture
-def tiny_default(settings, tiny_model_dir):  # noqa: F811
+def tiny_default(tiny_model):  # noqa: F811
     """Plans read the tokenizer of the tiny model (the real SmolLM2 tokenizer; no weights load)."""
-    settings.INKSTONE_DEFAULT_MODEL = str(tiny_model_dir)
-    return str(tiny_model_dir)
+    return tiny_model
 
 
 @pytest.fixture

@@ -80,7 +80,7 @@ def test_a_run_stores_each_step_once_evaluates_and_adds_a_candidate(start):
     version = run.model_version
     assert version.name == "pirate-lora" and version.status == "candidate" and version.kind == "lora"
     assert version.metadata["evaluation"] == run.evaluation and version.metadata["run"]["id"] == run.pk
-    assert "Finished" in run.log
+    assert "Finished" in run.log and run.started_at <= run.finished_at
     seqs = [e["seq"] for e in events]
     assert seqs == sorted(seqs) and {e["type"] for e in events} >= {"training.step", "training.state", "training.log"}
     assert events[-1]["seq"] <= run.seq

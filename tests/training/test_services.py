@@ -202,3 +202,9 @@ def test_a_live_run_is_left_alone(workspace, admin, request_for):
     services.runs_heal()
     run.refresh_from_db()
     assert run.status == "running"
+
+
+def test_a_run_longer_than_the_training_workers_limit_is_refused(workspace, request_for):
+    with pytest.raises(TrainingError) as long_run:
+        services.run_plan(workspace=workspace, request=request_for(params={"max_steps": 10**8}))
+    assert "a training run may take at most 6 h" in long_run.value.errors["params"]
