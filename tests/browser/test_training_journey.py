@@ -22,10 +22,10 @@ def step_of(page) -> int:
     return int(re.search(r"Step (\d+)", page.get_by_test_id("progress-steps").inner_text()).group(1))
 
 
-def wait_until(predicate, timeout: float, what: str):
+def wait_until(predicate, timeout: float, what):
     deadline = time.monotonic() + timeout
     while not predicate():
-        assert time.monotonic() < deadline, what
+        assert time.monotonic() < deadline, what() if callable(what) else what
         time.sleep(0.1)
 
 
@@ -58,7 +58,8 @@ def test_admin_trains_watches_promotes_and_a_writer_drafts_with_it(
     admin_page.set_default_timeout(30_000)
     log_in(admin_page, url, "ada")
     admin_page.goto(url + "/training/new/")
-    admin_page.get_by_label("Dataset version").select_option(str(starter.pk))
+    # the only dataset is chosen already (choosing it again would refill the settings meanwhile)
+    expect(admin_page.get_by_label("Dataset version")).to_have_value(str(starter.pk))
     expect(admin_page.get_by_label("Quick")).to_be_checked()
     expect(admin_page.get_by_test_id("estimate").get_by_test_id("estimate-steps")).not_to_be_empty()
     admin_page.get_by_label("Max steps").fill("60")  # long enough to watch on the tiny model
@@ -68,7 +69,8 @@ def test_admin_trains_watches_promotes_and_a_writer_drafts_with_it(
     run = TrainingRun.objects.get()
 
     # the bar and the chart move as steps finish
-    wait_until(lambda: step_of(admin_page) >= 10, 120, "the run did not start")
+    wait_until(lambda: step_of(admin_page) >= 10, 120,
+               lambda: f"the run did not start: {TrainingRun.objects.values('status', 'step', 'error', 'log').get()}")
     first = step_of(admin_page)
     wait_until(lambda: step_of(admin_page) > first, 60, "the progress did not move")
     expect(admin_page.get_by_test_id("train-line")).to_be_visible()
