@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from training.events import publish_state, publish_step
 from training.models import TrainingRun, TrainingStep
-from training.services import run_log
+from training.services import run_log, version_records
 
 logger = logging.getLogger(__name__)
 
@@ -99,16 +99,6 @@ def _on_progress(run: TrainingRun):
     return report
 
 
-def _records(run: TrainingRun) -> tuple[list, list]:
-    from corpora.models import Record
-
-    train, validation = [], []
-    rows = run.dataset_version.records.order_by("index").values_list("split", "data").iterator(chunk_size=2000)
-    for split, data in rows:
-        (validation if split == Record.Split.VALIDATION else train).append(data)
-    return train, validation
-
-
 def _style_examples(records: list) -> list[str]:
     from generation.training.data import to_messages
 
@@ -163,7 +153,7 @@ def _train_and_evaluate(run: TrainingRun, stop: threading.Event) -> None:
     from generation.finetune import FinetuneParams
     from generation.training.launch import train
 
-    train_records, validation_records = _records(run)
+    train_records, validation_records = version_records(run.dataset_version)
     params = FinetuneParams(**run.params, output_dir=run.output_dir, validation_records=validation_records or None)
     resumed = run.step > 0
     run_log(run.pk, f"{'Resuming' if resumed else 'Starting'} on {worker_id()}: {len(train_records)} training records, "

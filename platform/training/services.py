@@ -64,12 +64,13 @@ class RunPlan:
 # --------------------------------------------------------------------------- planning
 
 
-def _records(version: DatasetVersion) -> tuple[list, list, bool]:
-    """(training records, validation records, whether the version has a validation split)."""
+def version_records(version: DatasetVersion) -> tuple[list, list]:
+    """(training records, validation records) of a version: its validation split, if it has one,
+    is the validation set; every other record trains."""
     train, validation = [], []
     for split, data in version.records.order_by("index").values_list("split", "data").iterator(chunk_size=2000):
         (validation if split == Record.Split.VALIDATION else train).append(data)
-    return train, validation, bool(validation)
+    return train, validation
 
 
 _tokenizers: dict[str, object] = {}
@@ -142,7 +143,8 @@ def run_plan(*, workspace, request: RunRequest) -> RunPlan:
                                 "(a model folder). Train a LoRA adapter on it instead.")
     if errors:
         raise TrainingError(errors)
-    train, validation, has_split = _records(version)
+    train, validation = version_records(version)
+    has_split = bool(validation)
     if not train:
         raise TrainingError({"dataset_version": f"{version} has only validation records; nothing to train on."})
     fraction = request.validation_fraction
