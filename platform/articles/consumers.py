@@ -24,32 +24,16 @@ from accounts.permissions import PermissionDenied, check, membership_for
 from articles.events import generation_state
 from articles.models import Article, Generation, article_group, generation_group
 from articles.relay import Relay
-from core.layer_watch import layer_errors, layer_watch
+from core.layer_watch import ReconnectOnLayerLoss, layer_errors, layer_watch
 
 logger = logging.getLogger(__name__)
 
-RECONNECT_CODE = 4012  # "reconnect": the channel layer failed or lost its state
 RESYNC_DELAY_S = 0.25
 RESYNC_TRIES = 40  # 10 s: the worker persists every 0.5 s, so this only runs out if it died
 
 
-class GenerationStreamConsumer(AsyncWebsocketConsumer):
+class GenerationStreamConsumer(ReconnectOnLayerLoss, AsyncWebsocketConsumer):
     """Shared relay; subclasses say which generations and how to render messages."""
-
-    async def __call__(self, scope, receive, send):
-        try:
-            await super().__call__(scope, receive, send)
-        except layer_errors() as exc:
-            logger.warning("channel layer failed (%s): closing the socket so the client reconnects", exc)
-            await self.close_for_reconnect()
-        finally:
-            layer_watch().unregister(id(self))
-
-    async def close_for_reconnect(self) -> None:
-        """Once: before the handshake this refuses it, after it the client reconnects."""
-        if not getattr(self, "reconnect_asked", False):
-            self.reconnect_asked = True
-            await self.close(code=RECONNECT_CODE)
 
     async def connect(self):
         self.relays: dict[int, Relay] = {}
@@ -74,15 +58,9 @@ class GenerationStreamConsumer(AsyncWebsocketConsumer):
         for gid in ids:
             await self.join(gid)
         await self.accept()
-        layer_watch().register(id(self), self.layer_lost)
+        self.watch_layer()
         for state in await self.states(ids):
             await self.send_state(state)
-
-    def layer_lost(self) -> None:
-        """Redis restarted: our groups are gone. Reconnecting joins them again and re-syncs."""
-        task = asyncio.ensure_future(self.close_for_reconnect())
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
 
     def extra_groups(self) -> list[str]:
         return []

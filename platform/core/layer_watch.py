@@ -94,3 +94,35 @@ def layer_watch() -> LayerWatch:
     if watch is None:
         watch = _watches[loop] = LayerWatch(settings.REDIS_URL)
     return watch
+
+
+RECONNECT_CODE = 4012  # "reconnect": the channel layer failed or lost its state
+
+
+class ReconnectOnLayerLoss:
+    """Mixin for a channels AsyncWebsocketConsumer whose state lives in the database: when the
+    channel layer fails (an error while serving) or loses its groups (told by `layer_watch`), the
+    socket is closed once with RECONNECT_CODE; the client reconnects, joins its groups again and
+    is brought up to date. Call `watch_layer()` once the socket is accepted."""
+
+    async def __call__(self, scope, receive, send):
+        try:
+            await super().__call__(scope, receive, send)
+        except layer_errors() as exc:
+            logger.warning("channel layer failed (%s): closing the socket so the client reconnects", exc)
+            await self.close_for_reconnect()
+        finally:
+            layer_watch().unregister(id(self))
+
+    async def close_for_reconnect(self) -> None:
+        """Once: before the handshake this refuses it, after it the client reconnects."""
+        if not getattr(self, "reconnect_asked", False):
+            self.reconnect_asked = True
+            await self.close(code=RECONNECT_CODE)
+
+    def watch_layer(self) -> None:
+        layer_watch().register(id(self), self.layer_lost)
+
+    def layer_lost(self) -> None:
+        """Redis restarted: our groups are gone. Reconnecting joins them again and re-syncs."""
+        self._reconnecting = asyncio.ensure_future(self.close_for_reconnect())  # kept: a task needs a reference

@@ -21,33 +21,18 @@ from django.http import Http404
 from django.template.loader import render_to_string
 
 from accounts.permissions import PermissionDenied, check, membership_for
-from core.layer_watch import layer_errors, layer_watch
+from core.layer_watch import ReconnectOnLayerLoss, layer_errors, layer_watch
 from training.events import run_state, step_dict
 from training.models import TrainingRun, training_group
 
 logger = logging.getLogger(__name__)
 
-RECONNECT_CODE = 4012
 RENDERS_PER_S = 4
 CATCH_UP_TRIES = 8  # an event may arrive before its row is readable: read again, briefly
 
 
-class TrainingWatchConsumer(AsyncWebsocketConsumer):
+class TrainingWatchConsumer(ReconnectOnLayerLoss, AsyncWebsocketConsumer):
     """Permission, group, layer failures; subclasses send the state and the events."""
-
-    async def __call__(self, scope, receive, send):
-        try:
-            await super().__call__(scope, receive, send)
-        except layer_errors() as exc:
-            logger.warning("channel layer failed (%s): closing the socket so the client reconnects", exc)
-            await self.close_for_reconnect()
-        finally:
-            layer_watch().unregister(id(self))
-
-    async def close_for_reconnect(self) -> None:
-        if not getattr(self, "reconnect_asked", False):
-            self.reconnect_asked = True
-            await self.close(code=RECONNECT_CODE)
 
     async def connect(self):
         self.group = None
@@ -66,16 +51,8 @@ class TrainingWatchConsumer(AsyncWebsocketConsumer):
         self.group = training_group(self.run_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
-        layer_watch().register(id(self), self.layer_lost)
+        self.watch_layer()
         await self.send_snapshot()
-
-    def layer_lost(self) -> None:
-        self.spawn(self.close_for_reconnect())
-
-    def spawn(self, coroutine) -> None:
-        task = asyncio.ensure_future(coroutine)
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
 
     async def disconnect(self, code):
         layer_watch().unregister(id(self))
