@@ -61,6 +61,15 @@ ACTIONS: dict[str, Rule] = {
     "drafts.choose": Rule(W, others=E),  # make a variant the article's text
     "generations.cancel": Rule(W, others=E),
     "generations.rerun": Rule(W, others=E),  # retry, regenerate, continue writing
+    # Review and publishing. Writers edit and submit their own articles; editors review, edit,
+    # publish and archive anyone's. (Which states allow what is articles.workflow's to say.)
+    "articles.edit": Rule(W, others=E),  # save a revision, rewrite a passage
+    "articles.comment": Rule(W),
+    "articles.submit": Rule(W, others=E),
+    "articles.review": Rule(E),  # approve, request changes, reject; the review queue
+    "articles.publish": Rule(E),  # publish, unpublish, schedule
+    "articles.archive": Rule(E),  # archive, reopen
+    "articles.to_dataset": Rule(E),  # add approved articles to a dataset as its next version
 }
 
 

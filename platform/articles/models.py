@@ -1,6 +1,9 @@
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.urls import reverse
+
+from core.versioning import Version
 
 
 class Article(models.Model):
@@ -11,17 +14,37 @@ class Article(models.Model):
         FREE = "free", "Free prompt"
         REWRITE = "rewrite", "Rewrite in another voice"
 
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        IN_REVIEW = "in_review", "In review"
+        CHANGES_REQUESTED = "changes_requested", "Changes requested"
+        APPROVED = "approved", "Approved"
+        PUBLISHED = "published", "Published"
+        REJECTED = "rejected", "Rejected"
+        ARCHIVED = "archived", "Archived"
+        UNPUBLISHED = "unpublished", "Unpublished"
+
     workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="articles")
     title = models.CharField(max_length=200)
     source = models.CharField(max_length=16, choices=Source.choices, default=Source.FREE)
-    body = models.TextField(blank=True, help_text="The chosen text, as people edit it.")
+    body = models.TextField(blank=True, help_text="The current text (the latest revision's), as people edit it.")
     chosen = models.ForeignKey("Generation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    revision = models.PositiveIntegerField(default=0, help_text="Number of the latest revision: the version a save "
+                                                                "must start from (0: none yet).")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True)
+    slug = models.SlugField(max_length=80, blank=True, help_text="Its public address, given on first publishing.")
+    published_at = models.DateTimeField(null=True, blank=True)
+    publish_at = models.DateTimeField(null=True, blank=True, help_text="Scheduled publishing.")
+    unpublish_at = models.DateTimeField(null=True, blank=True, help_text="Scheduled unpublishing.")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "slug"], condition=~Q(slug=""), name="unique_article_slug_per_workspace"),
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -72,6 +95,11 @@ class Generation(models.Model):
     time_to_first_token_s = models.FloatField(null=True, blank=True)
     tokens_per_s = models.FloatField(null=True, blank=True)
     finish_reason = models.CharField(max_length=16, blank=True)
+    style_fit = models.FloatField(null=True, blank=True, help_text="How close the text sounds to its style's example "
+                                                                   "passages (generation.evaluate.style_fit, 0-1).")
+    # "Rewrite this paragraph": a suggestion for a passage of the article, accepted or discarded.
+    passage = models.TextField(blank=True, help_text="The passage of the article this run rewrites (kind 'suggestion').")
+    outcome = models.CharField(max_length=16, blank=True, help_text="A suggestion's fate: accepted or discarded.")
     # queue and worker
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -108,3 +136,89 @@ def generation_group(generation_id: int) -> str:
 def article_group(article_id: int) -> str:
     """The group told when a new generation joins an article."""
     return f"article.{article_id}"
+
+
+class ArticleRevision(Version):
+    """One saved state of an article's text. `authorship` says who wrote each stretch of it."""
+
+    OWNER_FIELD = "article"
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="revisions")
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    generation = models.ForeignKey(Generation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                   help_text="The generation whose text this revision took in, if any.")
+    authorship = models.JSONField(default=list, blank=True,
+                                  help_text='Runs of [characters, "machine" | "human"] covering the body in order.')
+    machine_share = models.FloatField(default=0.0, help_text="Share of the body's characters still machine-written (0-1).")
+
+    class Meta(Version.Meta):
+        constraints = [models.UniqueConstraint(fields=["article", "number"], name="unique_article_revision_number")]
+
+    def __str__(self) -> str:
+        return f"{self.article} r{self.number}"
+
+
+class Transition(models.Model):
+    """One step of an article's workflow: who moved it, from where to where, when and why."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="transitions")
+    action = models.CharField(max_length=20)
+    from_status = models.CharField(max_length=20, choices=Article.Status.choices)
+    to_status = models.CharField(max_length=20, choices=Article.Status.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                              help_text="Blank: the scheduler.")
+    comment = models.TextField(blank=True)
+    revision = models.PositiveIntegerField(default=0, help_text="The article's revision at the time.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.article}: {self.from_status} → {self.to_status}"
+
+
+class Review(models.Model):
+    """A submission for review, open until an editor approves, rejects or asks for changes.
+    The database allows one open review per article."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="reviews")
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    submitted_at = models.DateTimeField(auto_now_add=True)
+    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    closed_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=20, blank=True, help_text="approved, changes_requested or rejected")
+
+    class Meta:
+        ordering = ["-submitted_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["article"], condition=Q(closed_at__isnull=True), name="one_open_review_per_article"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Review of {self.article} ({self.outcome or 'open'})"
+
+
+class Comment(models.Model):
+    """A remark on an article, optionally on a quoted passage of it."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    body = models.TextField()
+    quote = models.TextField(blank=True, help_text="The passage it is about, if any.")
+    revision = models.PositiveIntegerField(default=0, help_text="The article's revision when it was written.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"Comment on {self.article} by {self.author}"
+
+    @property
+    def workspace_id(self) -> int:
+        return self.article.workspace_id
+
+    def owner_ids(self) -> set[int]:
+        return {self.author_id} - {None}

@@ -282,13 +282,16 @@ def generation_continue(*, generation: Generation, user) -> Generation:
 
 
 @transaction.atomic
-def article_choose(*, article: Article, generation: Generation) -> Article:
-    """'Use this one': the variant's full text becomes the article body."""
+def article_choose(*, article: Article, generation: Generation, membership) -> Article:
+    """'Use this one': the variant's full text becomes the article's next revision (machine-written)."""
+    from articles.revisions import article_save
+
     if generation.article_id != article.pk:
         raise DraftError({"generation": "That generation belongs to another article."})
+    article_save(article=article, membership=membership, title=article.title, body=generation.prefix + generation.text,
+                 base_revision=article.revision, note=f"Used variant {generation.variant}", generation=generation)
     article.chosen = generation
-    article.body = generation.prefix + generation.text
-    article.save(update_fields=["chosen", "body", "updated_at"])
+    article.save(update_fields=["chosen", "updated_at"])
     return article
 
 

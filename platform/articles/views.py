@@ -143,7 +143,7 @@ def generation_again(request, pk, kind):
 def article_choose(request, pk, generation_pk):
     article = _article_for(request, pk, "drafts.choose")
     generation = get_object_or_404(article.generations, pk=generation_pk)
-    services.article_choose(article=article, generation=generation)
+    services.article_choose(article=article, generation=generation, membership=request.membership)
     messages.success(request, f"Variant {generation.variant} is now the article text.")
     if request.htmx:  # cards streamed over the socket carry no CSRF field: htmx sends the header
         return HttpResponseClientRedirect(article.get_absolute_url())

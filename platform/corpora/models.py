@@ -114,6 +114,8 @@ class Record(models.Model):
     split = models.CharField(max_length=16, choices=Split.choices, default=Split.NONE, blank=True)
     token_count = models.PositiveIntegerField(default=0)
     source = models.CharField(max_length=300, blank=True, help_text="File and line it came from.")
+    article = models.ForeignKey("articles.Article", null=True, blank=True, on_delete=models.SET_NULL, related_name="records",
+                                help_text="The approved article this record was made from, if any.")
 
     class Meta:
         ordering = ["version", "index"]
