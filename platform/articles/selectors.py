@@ -47,3 +47,30 @@ def articles_for(workspace, search: str = "") -> QuerySet[Article]:
     if search:
         articles = articles.filter(title__icontains=search)
     return articles
+
+
+def contributing_generations(article: Article) -> list[Generation]:
+    """The runs whose text made it into the article: the chosen variants and accepted suggestions
+    (every generation a revision took text from), oldest first."""
+    ids = set(article.revisions.exclude(generation=None).values_list("generation_id", flat=True))
+    if article.chosen_id:
+        ids.add(article.chosen_id)
+    return list(
+        Generation.objects.filter(pk__in=ids)
+        .select_related("model_version", "template_version__template", "style_version__profile")
+        .order_by("created_at")
+    )
+
+
+def article_provenance(article: Article) -> dict:
+    """Where the text came from: each contributing generation's model, template and style
+    versions, parameters, seed and style fit, and how much of the current text is still
+    machine-written (from the latest revision's authorship)."""
+    latest = article.revisions.order_by("-number").first()
+    machine = latest.machine_share if latest is not None else None
+    return {
+        "generations": contributing_generations(article),
+        "machine_share": machine,
+        "human_share": None if machine is None else round(1 - machine, 4),
+        "revision": article.revision,
+    }

@@ -1,0 +1,25 @@
+"""Comments on an article, optionally on a passage of its current text."""
+
+from accounts.permissions import check
+from articles.models import Article, Comment
+from core.errors import FieldErrors
+from core.text import unstorable_reason
+
+MAX_COMMENT_CHARS = 5_000
+
+
+def comment_add(*, article: Article, membership, body: str, quote: str = "") -> Comment:
+    check(membership, "articles.comment", article)
+    body, quote = (body or "").strip(), (quote or "").strip()
+    errors = {}
+    if not body:
+        errors["body"] = "The comment is empty."
+    elif len(body) > MAX_COMMENT_CHARS:
+        errors["body"] = f"The comment is {len(body):,} characters; keep it under {MAX_COMMENT_CHARS:,}."
+    elif reason := unstorable_reason(body):
+        errors["body"] = f"The comment {reason}."
+    if quote and quote not in article.body:
+        errors["quote"] = "The quoted passage is not in the article's current text (was it edited meanwhile?)."
+    if errors:
+        raise FieldErrors(errors)
+    return Comment.objects.create(article=article, author=membership.user, body=body, quote=quote, revision=article.revision)
