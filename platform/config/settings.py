@@ -216,7 +216,11 @@ SPECTACULAR_SETTINGS = {
     "caller's current workspace (header `X-Workspace` or the session's workspace).",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
-    "ENUM_NAME_OVERRIDES": {"TrainingStatusEnum": "training.models.TrainingRun.Status"},
+    "ENUM_NAME_OVERRIDES": {
+        "TrainingStatusEnum": "training.models.TrainingRun.Status",
+        "ArticleStatusEnum": "articles.models.Article.Status",
+        "ArticleActionEnum": "articles.workflow.ACTIONS",
+    },
     "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
