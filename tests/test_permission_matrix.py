@@ -138,6 +138,13 @@ RULES: dict[str, Rule] = {
     "api-generation-create": API("/api/generations/", method="POST", data={"prompt": "Hi"}),
     "api-generation-detail": API("/api/generations/{generation}/"),
     "api-generation-cancel": API("/api/generations/{generation}/cancel/", "editor", method="POST"),
+    # articles (the author's: saving and moving it is for editors; anyone comments)
+    "api-article-list": API("/api/articles/"),
+    "api-article-detail": API("/api/articles/{article}/", "editor", method="PATCH", data={"body": "Edited.", "revision": 1}),
+    "api-article-transition": API("/api/articles/{article}/transition/", "editor", method="POST", data={"action": "archive"}),
+    "api-article-revisions": API("/api/articles/{article}/revisions/"),
+    "api-article-revision": API("/api/articles/{article}/revisions/1/"),
+    "api-article-comments": API("/api/articles/{article}/comments/", method="POST", data={"body": "Nice."}),
     "api-model-list": API("/api/models/"),
     "api-model-detail": API("/api/models/{model}/", "admin", method="DELETE"),
     "api-training-list": API("/api/trainings/"),
@@ -193,6 +200,7 @@ def test_every_route_has_a_rule():
 def world(db, make_member, workspace, other_workspace, settings, tmp_path):
     """A workspace full of objects made by a writer ("author"), its members, and an outsider."""
     from articles import services as drafting
+    from articles.revisions import article_save
     from catalog.models import ModelVersion
     from corpora.services import dataset_create_from_upload
     from prompts.services import prompt_create
@@ -212,6 +220,7 @@ def world(db, make_member, workspace, other_workspace, settings, tmp_path):
         workspace=workspace, user=author, name="Waiting", background=True,
         files=[SimpleUploadedFile("b.jsonl", b'{"text": "four"}\n')])
     article = drafting.draft_create(workspace=workspace, user=author, request=drafting.DraftRequest(prompt="Hi"))
+    article_save(article=article, membership=author.memberships.get(), title="Theirs", body="Some text.", base_revision=0)
     model = ModelVersion.objects.create(workspace=workspace, name="local", kind="model", source="/models/x", spec="/models/x")
     run = _training_run(workspace, author)
     objects = {"workspace": workspace.pk, "prompt": prompt.pk, "style": style.pk, "dataset": version.dataset_id,

@@ -20,6 +20,7 @@ from articles import comments, selectors, workflow
 from articles.models import Article, ArticleRevision, Comment, Generation, Transition
 from articles.revisions import EditConflict, article_save
 from core.api import InputSerializer
+from core.errors import FieldErrors
 from core.fields import ID_MAX
 
 USERNAME = {"source": "created_by.username", "default": None, "allow_null": True}
@@ -189,7 +190,11 @@ class ArticleListApi(ListAPIView):
     serializer_class = ArticleOutput
 
     def get_queryset(self):
-        params = {name: self.request.query_params.get(name) for name in selectors.ARTICLE_FILTERS}
+        params = {name: self.request.query_params[name] for name in selectors.ARTICLE_FILTERS
+                  if name in self.request.query_params}
+        empty = [name for name, value in params.items() if value == "" and name != "q"]
+        if empty:  # (a form's "any" is an empty value; here, leave the parameter out)
+            raise FieldErrors({name: "Give a value, or leave the parameter out." for name in empty})
         return selectors.articles_filtered(self.request.membership.workspace, params)
 
     @extend_schema(parameters=LIST_PARAMETERS)

@@ -88,7 +88,7 @@ def test_list_filters_by_each_query_parameter(writer, editor, workspace, other_w
 @pytest.mark.parametrize("query, field", [
     ("status=bogus", "status"), ("writer=abc", "writer"), ("template=0", "template"), ("style=-3", "style"),
     ("model=99999999999999999999", "model"), ("older_than_days=-1", "older_than_days"),
-    ("newer_than_days=soon", "newer_than_days"), ("q=%00", "q"),
+    ("newer_than_days=soon", "newer_than_days"), ("q=%00", "q"), ("status=", "status"), ("writer=", "writer"),
 ])
 def test_a_bad_filter_is_a_400_naming_it(writer, query, field):
     response = api(writer).get(f"/api/articles/?{query}")
