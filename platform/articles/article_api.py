@@ -103,8 +103,8 @@ class ArticleDetailOutput(ArticleOutput):
         if article.status != Article.Status.PUBLISHED or not article.slug:
             return None
         try:
-            path = reverse("public:article", kwargs={"workspace": article.workspace.slug, "slug": article.slug})
-        except NoReverseMatch:  # the public pages are not installed
+            path = reverse("publishing_article", args=[article.workspace.slug, article.slug])
+        except NoReverseMatch:  # the public pages (publishing) are not installed
             return None
         request = self.context.get("request")
         return request.build_absolute_uri(path) if request is not None else path

@@ -115,6 +115,19 @@ def test_publishing_gives_a_slug_and_a_date(people, workspace):
     assert detail["status"] == "published" and detail["slug"] == "saving-water" and detail["published_at"]
 
 
+def test_a_published_article_has_its_public_url(people, workspace):
+    pytest.importorskip("publishing", reason="the public pages are not installed on this branch")
+    article = Article.objects.create(workspace=workspace, title="Saving Water", body="Turn off the tap.",
+                                     created_by=people["writer-owner"], status="approved")
+    client = APIClient()
+    client.force_authenticate(people["editor"])
+    url = f"/api/articles/{article.pk}/transition/"
+    detail = client.post(url, {"action": "publish"}, format="json").json()
+    assert detail["public_url"] == f"http://testserver/p/{workspace.slug}/saving-water/"
+    assert APIClient().get(detail["public_url"]).status_code == 200  # no login
+    assert client.post(url, {"action": "unpublish"}, format="json").json()["public_url"] is None
+
+
 @pytest.mark.parametrize("data, field", [({"action": "delete"}, "action"), ({}, "action"),
                                          ({"action": "submit", "comment": 3}, "comment")])
 def test_a_bad_transition_request_is_a_400_naming_the_field(people, workspace, data, field):
