@@ -134,8 +134,11 @@ class ArticleSaveInput(InputSerializer):
                                  help_text="What changed, for the history.")
 
 
+TRANSITION_ACTIONS = list(workflow.MOVES)  # (the schema's ArticleActionEnum)
+
+
 class TransitionInput(InputSerializer):
-    action = serializers.ChoiceField(choices=workflow.ACTIONS, help_text="submit (writers, their own articles), "
+    action = serializers.ChoiceField(choices=TRANSITION_ACTIONS, help_text="submit (writers, their own articles), "
                                      "request_changes, reject, approve, publish, unpublish, archive, reopen (editors).")
     comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=5_000,
                                     help_text="Why: shown on the timeline.")
@@ -176,7 +179,7 @@ LIST_PARAMETERS = [
     _int_parameter("writer", "Written by this user (id).", 1, ID_MAX),
     _int_parameter("template", "Drafted from this prompt template (id).", 1, ID_MAX),
     _int_parameter("style", "Drafted in this style profile (id).", 1, ID_MAX),
-    _int_parameter("model", "Drafted by this model (id, see /api/models/).", 1, ID_MAX),
+    OpenApiParameter("model", str, description='Drafted by this model: a name from /api/models/, or "default".'),
     _int_parameter("older_than_days", "Created at least this many days ago.", 0, selectors.MAX_DAYS),
     _int_parameter("newer_than_days", "Created at most this many days ago.", 0, selectors.MAX_DAYS),
     OpenApiParameter("q", str, description="Part of the title."),

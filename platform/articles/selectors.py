@@ -89,9 +89,9 @@ MAX_DAYS = 36_500
 
 def articles_filtered(workspace, params: dict) -> QuerySet[Article]:
     """The workspace's articles matching the filters given in `params` (each optional):
-    status, writer (user id), template, style, model (ids: articles with a generation from that
-    template, style or model), older_than_days / newer_than_days (by creation), q (part of the
-    title). A bad value raises FieldErrors naming its key."""
+    status, writer (user id), template, style (ids), model (a name, or "default": articles with a
+    generation from that template, style or model), older_than_days / newer_than_days (by
+    creation), q (part of the title). A bad value raises FieldErrors naming its key."""
     articles = Article.objects.filter(workspace=workspace).select_related("created_by")
     errors = {}
     status = params.get("status")
@@ -100,8 +100,13 @@ def articles_filtered(workspace, params: dict) -> QuerySet[Article]:
             errors["status"] = f"One of {', '.join(Article.Status.values)}, not {str(status)[:40]!r}."
         else:
             articles = articles.filter(status=status)
+    model = str(params.get("model") or "")
+    if model == "default":
+        articles = articles.filter(generations__model_version__isnull=True)
+    elif model:
+        articles = articles.filter(generations__model_version__name=model)
     related = {"writer": "created_by_id", "template": "generations__template_version__template_id",
-               "style": "generations__style_version__profile_id", "model": "generations__model_version_id"}
+               "style": "generations__style_version__profile_id"}
     for name, lookup in related.items():
         if params.get(name) in (None, ""):
             continue

@@ -42,7 +42,6 @@ MOVES: dict[str, Move] = {
                     "articles.archive", "Archive"),
     "reopen": Move((S.ARCHIVED, S.REJECTED), S.DRAFT, "articles.archive", "Reopen as a draft"),
 }
-ACTIONS = list(MOVES)  # their names, for choices (and the API schema's ArticleActionEnum)
 REVIEW_OUTCOMES = {"approve": "approved", "request_changes": "changes_requested", "reject": "rejected"}
 
 

@@ -219,7 +219,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "TrainingStatusEnum": "training.models.TrainingRun.Status",
         "ArticleStatusEnum": "articles.models.Article.Status",
-        "ArticleActionEnum": "articles.workflow.ACTIONS",
+        "ArticleActionEnum": "articles.article_api.TRANSITION_ACTIONS",
     },
     "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}},
     "POSTPROCESSING_HOOKS": [
