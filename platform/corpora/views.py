@@ -13,7 +13,13 @@ from accounts.permissions import require, role_allows
 from core.errors import FieldErrors
 from core.fields import parse_id
 from corpora import selectors, services
-from corpora.forms import ArticlesToDatasetForm, DatasetCreateForm, DatasetEditForm, SplitForm, UploadOptionsForm
+from corpora.forms import (
+    ArticlesToDatasetForm,
+    DatasetCreateForm,
+    DatasetEditForm,
+    SplitForm,
+    UploadOptionsForm,
+)
 from corpora.models import DatasetVersion, Upload
 from corpora.parsing import HEADER_PEEK_BYTES, file_format, read_csv_header
 
