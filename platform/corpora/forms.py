@@ -115,4 +115,5 @@ class ArticlesToDatasetForm(forms.Form):
     def dataset_label(dataset) -> str:
         if dataset.latest_number is None:
             return f"{dataset.name} (no versions yet)"
-        return f"{dataset.name} (v{dataset.latest_number}, {dataset.latest_records or 0:,} records)"
+        records = dataset.latest_records or 0
+        return f"{dataset.name} (v{dataset.latest_number}, {records:,} record{'' if records == 1 else 's'})"
