@@ -293,3 +293,31 @@ def test_api_refuses_writers_and_other_workspaces(
     bad = editor_api.post(from_articles_url(dataset), {"articles": ["x"]}, format="json")
     assert bad.status_code == 400 and "articles" in bad.json()
     assert dataset.versions.count() == 1 and theirs.versions.count() == 1
+
+
+def test_the_article_page_include_links_to_the_picker_and_names_the_datasets_holding_it(
+        workspace, admin, editor, writer, media_root):
+    from django.template.loader import render_to_string
+
+    article = accepted(workspace, writer, "Stormhold 30")
+    draft = accepted(workspace, writer, "A draft", status=Article.Status.DRAFT)
+
+    def include(article, user):
+        return render_to_string("corpora/_article_to_dataset.html",
+                                {"article": article, "current_membership": membership(user)})
+
+    picker = f'{reverse("corpora:articles_to_dataset")}?article={article.pk}'
+    assert picker in include(article, editor)
+    assert include(article, writer).strip() == "" and include(draft, editor).strip() == ""
+    version = add(dataset_of(workspace, admin, pairs(1)), [article], editor)
+    shown = include(article, writer)
+    assert f'In training data: <a href="{version.get_absolute_url()}">Voice v2</a>.' in shown and picker not in shown
+
+
+def test_the_picker_ticks_the_article_it_was_opened_from(client, workspace, editor, writer, media_root):
+    article = accepted(workspace, writer, "Stormhold 30")
+    other = accepted(workspace, writer, "Galley Flame")
+    client.force_login(editor)
+    html = client.get(reverse("corpora:articles_to_dataset"), {"article": article.pk}).content.decode()
+    assert f'value="{article.pk}" id="article-{article.pk}" checked' in html
+    assert f'value="{other.pk}" id="article-{other.pk}" >' in html
