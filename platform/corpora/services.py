@@ -25,6 +25,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from accounts.permissions import WorkspacePermissionDenied, decide
+from articles.models import Article, Generation
 from core.errors import FieldErrors
 from corpora.models import Dataset, DatasetVersion, Record, Upload
 from corpora.parsing import (
@@ -539,7 +540,7 @@ def version_split(*, version: DatasetVersion, user, validation_fraction: float, 
 
 # --------------------------------------------------------------------------- approved articles
 
-ARTICLE_STATES = ("approved", "published")  # articles.models.Article.Status values an editor has accepted
+ARTICLE_STATES = (Article.Status.APPROVED, Article.Status.PUBLISHED)  # what editors have accepted
 MAX_ARTICLES = 500  # per version made in one action
 
 
@@ -547,8 +548,6 @@ def _article_prompt(article) -> tuple[str, str] | None:
     """(user prompt, system prompt) of the generation that produced the article's text: the chosen
     variant, else the latest revision that took in a run's text, else the article's latest draft run.
     None when no run wrote any of it."""
-    from articles.models import Generation
-
     generation = article.chosen
     if generation is None:
         revision = (article.revisions.exclude(generation=None).exclude(generation__kind="suggestion")
@@ -592,8 +591,6 @@ def _titles(articles, limit: int = 5) -> str:
 def _selected_articles(*, workspace, articles) -> list:
     """The chosen articles, in the order given (repeats dropped); FieldErrors for any that are
     missing, of another workspace, not accepted by an editor yet, or without text."""
-    from articles.models import Article
-
     ids = []
     for item in articles or []:
         pk = item.pk if isinstance(item, Article) else item
