@@ -94,6 +94,7 @@ RULES: dict[str, Rule] = {
     "corpora:version_dedupe": R("/datasets/{dataset}/v1/dedupe/", "admin", method="POST"),
     "corpora:version_split": R("/datasets/{dataset}/v1/split/", "admin", method="POST", data={"validation_fraction": "0.5", "seed": "1"}),
     "corpora:version_export": R("/datasets/{dataset}/v1/export/"),
+    "corpora:articles_to_dataset": R("/datasets/add-articles/", "editor"),
     # drafts (the article is the author's: steering it is for editors)
     "write": R("/write/"),
     "draft_new": R("/write/new/"),
@@ -135,6 +136,8 @@ RULES: dict[str, Rule] = {
     "api-dataset-files": API("/api/datasets/{dataset}/files/", "admin", method="POST", data={}, multipart=True),
     "api-dataset-dedupe": API("/api/datasets/{dataset}/dedupe/", "admin", method="POST", data={}),
     "api-dataset-split": API("/api/datasets/{dataset}/split/", "admin", method="POST", data={}),
+    "api-dataset-from-articles": API("/api/datasets/{dataset}/versions/from-articles/", "editor", method="POST",
+                                     data={"articles": []}),
     "api-generation-create": API("/api/generations/", method="POST", data={"prompt": "Hi"}),
     "api-generation-detail": API("/api/generations/{generation}/"),
     "api-generation-cancel": API("/api/generations/{generation}/cancel/", "editor", method="POST"),
