@@ -148,9 +148,13 @@ def timeline(article: Article) -> list[TimelineEntry]:
     return sorted(entries, key=lambda e: e.at)
 
 
+FORWARD = {"submit", "approve", "publish", "reopen"}  # the main button; the others are quieter
+
+
 def move_buttons(membership, article: Article) -> list[dict]:
     return [{"action": name, "label": MOVES[name].label, "needs_comment": MOVES[name].needs_comment,
-             "danger": name in ("reject", "archive")} for name in allowed_moves(membership, article)]
+             "css": "" if name in FORWARD else "secondary" if name == "request_changes" else "secondary outline"}
+            for name in allowed_moves(membership, article)]
 
 
 def revision_shares(article: Article) -> list[dict]:
@@ -177,7 +181,7 @@ def _who(transition: Transition | None) -> str:
 
 def next_step(article: Article, last: Transition | None) -> str:
     """What happens next to the article, in a writer's words."""
-    said = f": “{last.comment}”" if last is not None and last.comment else ""
+    why = last.comment if last is not None and last.comment else ""
     if article.status == S.DRAFT:
         if not article.body.strip():
             return "Pick a variant (or write the text), then submit it for review."
@@ -185,15 +189,16 @@ def next_step(article: Article, last: Transition | None) -> str:
     if article.status == S.IN_REVIEW:
         return "Waiting for an editor."
     if article.status == S.CHANGES_REQUESTED:
-        return f"Changes requested by {_who(last)}{said}. Edit it and submit it again."
+        return (f"Changes requested by {_who(last)}" + (f": “{why}”" if why else ".")
+                + " Edit it and submit it again.")
     if article.status == S.APPROVED:
-        return f"Approved by {_who(last)}{said}; an editor publishes it."
+        return f"Approved by {_who(last)}; an editor publishes it."
     if article.status == S.PUBLISHED:
         return "Published."
     if article.status == S.REJECTED:
-        return f"Rejected by {_who(last)}{said}."
+        return f"Rejected by {_who(last)}" + (f": “{why}”" if why else ".")
     if article.status == S.UNPUBLISHED:
-        return f"Unpublished by {_who(last)}{said}."
+        return f"Unpublished by {_who(last)}" + (f": “{why}”" if why else ".")
     return "Archived."
 
 

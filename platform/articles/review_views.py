@@ -56,7 +56,7 @@ def _refused(request, article, action, comment, *, status, error="", field_error
 
 
 @login_required
-@require("articles.review")
+@require("drafts.view")  # the queue is the editors' (the navigation offers it to them); anyone may look
 def review_queue(request):
     params = request.GET.dict()
     params.setdefault("status", Article.Status.IN_REVIEW)
