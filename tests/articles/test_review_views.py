@@ -257,3 +257,15 @@ def test_the_article_page_shows_the_provenance_of_its_text(client, people, works
     assert 'data-testid="revision-shares"' in html  # two revisions: the share per revision
     # the variant cards mark the one that sounds most like the voice
     assert f'data-testid="style-fit-{one.pk}"' in html and "closest to the voice" in html
+
+
+def test_the_queue_pages_keep_the_filters(client, people, workspace):
+    for i in range(27):
+        make_article(workspace, people["writer"], status="in_review", title=f"Piece {i:02}")
+    make_article(workspace, people["author"], status="in_review", title="Other writer")
+    as_user(client, people["editor"])
+    html = client.get("/review/", {"writer": people["writer"].pk, "q": "Piece"}).content.decode()
+    assert "Page 1 of 2" in html
+    assert f"writer={people['writer'].pk}" in html and "q=Piece" in html and "page=2" in html
+    html = client.get("/review/", {"writer": people["writer"].pk, "q": "Piece", "page": 2}).content.decode()
+    assert "Page 2 of 2" in html and html.count('data-testid="review-row-') == 2 and "Other writer" not in html

@@ -84,6 +84,7 @@ def test_writer_submits_and_editor_sends_it_back_from_the_queue(asgi_server, pag
     look(page, "article-in-review")
     page.get_by_test_id("move-request_changes").click()  # without saying why
     expect(page.get_by_test_id("comment-error")).to_contain_text("needs a comment")
+    look(page, "transition-refused")
     page.get_by_label("Comment").fill("Mention the battery life.")
     page.get_by_test_id("move-request_changes").click()
     expect(page.get_by_test_id("article-status")).to_have_text("Changes requested")
