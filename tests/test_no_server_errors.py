@@ -31,6 +31,9 @@ def test_untrusted_ids_and_numbers_in_pages_and_api(admin_client, workspace, val
         "api page": admin_client.get("/api/prompts/", {"page": value}).status_code,
         "api version": admin_client.get(f"/api/datasets/{version.dataset_id}/records/", {"version": value}).status_code,
         "training runs": admin_client.get("/training/", {"status": value, "page": value}).status_code,
+        "review queue": admin_client.get("/review/", {k: value for k in (
+            "status", "writer", "template", "style", "model", "older_than_days", "newer_than_days", "sort", "page")}).status_code,
+        "my drafts": admin_client.get("/write/mine/", {"page": value}).status_code,
         "new run": admin_client.get("/training/new/", {"dataset_version": value, "base_model": value}).status_code,
         "articles picker": admin_client.get("/datasets/add-articles/", {
             "dataset": value, "article": value, "page": value}).status_code,

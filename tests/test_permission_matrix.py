@@ -103,6 +103,11 @@ RULES: dict[str, Rule] = {
     "article_choose": R("/write/articles/{article}/use/{generation}/", "editor", method="POST"),
     "generation_cancel": R("/write/generations/{generation}/cancel/", "editor", method="POST"),
     "generation_again": R("/write/generations/{generation}/regenerate/", "editor", method="POST"),
+    # workflow (submitting someone else's article is for editors; the draft has no text yet: 409)
+    "article_transition": R("/write/articles/{article}/transition/submit/", "editor", method="POST"),
+    "my_drafts": R("/write/mine/"),
+    "review_queue": R("/review/"),  # offered to editors in the navigation; reading it is harmless
+    "published_list": R("/published/"),
     # models
     "catalog:model_list": R("/models/"),
     "catalog:model_create": R("/models/new/", "admin"),
