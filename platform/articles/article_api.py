@@ -16,12 +16,13 @@ from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.response import Response
 
 from accounts.permissions import check
-from articles import comments, selectors, workflow
+from articles import comments, review_selectors, selectors, workflow
 from articles.models import Article, ArticleRevision, Comment, Generation, Transition
 from articles.revisions import EditConflict, article_save
 from core.api import InputSerializer
 from core.errors import FieldErrors
 from core.fields import ID_MAX
+from core.text import unstorable_reason
 
 USERNAME = {"source": "created_by.username", "default": None, "allow_null": True}
 
@@ -33,6 +34,15 @@ class ArticleOutput(serializers.ModelSerializer):
         model = Article
         fields = ["id", "title", "status", "slug", "revision", "created_by", "created_at", "updated_at",
                   "published_at", "publish_at", "unpublish_at"]
+
+
+class ArticleListOutput(ArticleOutput):
+    submitted_at = serializers.DateTimeField(help_text="Its latest submission for review; never submitted: its creation.")
+    machine_share = serializers.FloatField(allow_null=True, help_text="Share of the current text still machine-written "
+                                                                      "(0-1); null before any save.")
+
+    class Meta(ArticleOutput.Meta):
+        fields = [*ArticleOutput.Meta.fields, "submitted_at", "machine_share"]
 
 
 class RevisionOutput(serializers.ModelSerializer):
@@ -180,25 +190,35 @@ LIST_PARAMETERS = [
     _int_parameter("template", "Drafted from this prompt template (id).", 1, ID_MAX),
     _int_parameter("style", "Drafted in this style profile (id).", 1, ID_MAX),
     OpenApiParameter("model", str, description='Drafted by this model: a name from /api/models/, or "default".'),
-    _int_parameter("older_than_days", "Created at least this many days ago.", 0, selectors.MAX_DAYS),
-    _int_parameter("newer_than_days", "Created at most this many days ago.", 0, selectors.MAX_DAYS),
-    OpenApiParameter("q", str, description="Part of the title."),
+    _int_parameter("older_than_days", "Submitted (never submitted: started) at least this many days ago.",
+                   0, review_selectors.MAX_AGE_DAYS),
+    _int_parameter("newer_than_days", "Submitted (never submitted: started) less than this many days ago.",
+                   0, review_selectors.MAX_AGE_DAYS),
+    OpenApiParameter("q", str, description="Words in the title."),
+    OpenApiParameter("sort", str, enum=list(review_selectors.SORTS),
+                     description="submitted (the default: oldest submission first), -submitted or -updated."),
 ]
 
 
 class ArticleListApi(ListAPIView):
-    """The workspace's articles, newest first, filtered by the query parameters (400 names a bad one)."""
+    """The workspace's articles, filtered by the query parameters as the review queue filters
+    them (400 names a bad one)."""
 
     required_action = "drafts.view"
-    serializer_class = ArticleOutput
+    serializer_class = ArticleListOutput
 
     def get_queryset(self):
-        params = {name: self.request.query_params[name] for name in selectors.ARTICLE_FILTERS
+        params = {name: self.request.query_params[name] for name in review_selectors.FILTER_KEYS
                   if name in self.request.query_params}
-        empty = [name for name, value in params.items() if value == "" and name != "q"]
-        if empty:  # (a form's "any" is an empty value; here, leave the parameter out)
-            raise FieldErrors({name: "Give a value, or leave the parameter out." for name in empty})
-        return selectors.articles_filtered(self.request.membership.workspace, params)
+        errors = {}
+        for name, value in params.items():
+            if value == "" and name != "q":  # (a form's "any"; here, leave the parameter out)
+                errors[name] = "Give a value, or leave the parameter out."
+            elif reason := unstorable_reason(value):
+                errors[name] = f"The value {reason}."
+        if errors:
+            raise FieldErrors(errors)
+        return review_selectors.articles_filtered(self.request.membership.workspace, params)
 
     @extend_schema(parameters=LIST_PARAMETERS)
     def get(self, request, *args, **kwargs):

@@ -1,17 +1,10 @@
-import re
-from datetime import timedelta
-
 import markdown as md
 import nh3
 from django.db.models import QuerySet
-from django.utils import timezone
 
 from accounts.permissions import can
 from articles.models import Article, Generation
-from core.errors import FieldErrors
-from core.fields import parse_id
 from core.health import workers_health
-from core.text import unstorable_reason
 
 
 def render_markdown(text: str) -> str:
@@ -81,55 +74,3 @@ def article_provenance(article: Article) -> dict:
         "human_share": None if machine is None else round(1 - machine, 4),
         "revision": article.revision,
     }
-
-
-ARTICLE_FILTERS = ("status", "writer", "template", "style", "model", "older_than_days", "newer_than_days", "q")
-MAX_DAYS = 36_500
-
-
-def articles_filtered(workspace, params: dict) -> QuerySet[Article]:
-    """The workspace's articles matching the filters given in `params` (each optional):
-    status, writer (user id), template, style (ids), model (a name, or "default": articles with a
-    generation from that template, style or model), older_than_days / newer_than_days (by
-    creation), q (part of the title). A bad value raises FieldErrors naming its key."""
-    articles = Article.objects.filter(workspace=workspace).select_related("created_by")
-    errors = {}
-    status = params.get("status")
-    if status:
-        if status not in Article.Status.values:
-            errors["status"] = f"One of {', '.join(Article.Status.values)}, not {str(status)[:40]!r}."
-        else:
-            articles = articles.filter(status=status)
-    model = str(params.get("model") or "")
-    if model == "default":
-        articles = articles.filter(generations__model_version__isnull=True)
-    elif model:
-        articles = articles.filter(generations__model_version__name=model)
-    related = {"writer": "created_by_id", "template": "generations__template_version__template_id",
-               "style": "generations__style_version__profile_id"}
-    for name, lookup in related.items():
-        if params.get(name) in (None, ""):
-            continue
-        pk = parse_id(params[name])
-        if pk is None:
-            errors[name] = f"An id (a whole number from 1), not {str(params[name])[:40]!r}."
-        else:
-            articles = articles.filter(**{lookup: pk})
-    now = timezone.now()
-    for name, lookup in (("older_than_days", "created_at__lte"), ("newer_than_days", "created_at__gte")):
-        raw = str(params.get(name) or "")
-        if not raw:
-            continue
-        if not re.fullmatch(r"[0-9]{1,5}", raw) or int(raw) > MAX_DAYS:
-            errors[name] = f"A whole number of days from 0 to {MAX_DAYS}, not {raw[:40]!r}."
-        else:
-            articles = articles.filter(**{lookup: now - timedelta(days=int(raw))})
-    q = str(params.get("q") or "").strip()
-    if q:
-        if reason := unstorable_reason(q):
-            errors["q"] = f"The search {reason}."
-        else:
-            articles = articles.filter(title__icontains=q)
-    if errors:
-        raise FieldErrors(errors)
-    return articles.distinct()

@@ -129,10 +129,14 @@ def test_a_published_article_has_its_public_url(people, workspace):
 
 
 @pytest.mark.parametrize("data, field", [({"action": "delete"}, "action"), ({}, "action"),
-                                         ({"action": "submit", "comment": 3}, "comment")])
+                                         ({"action": "submit", "comment": 3}, "comment"),
+                                         ({"action": "request_changes"}, "comment"),
+                                         ({"action": "reject", "comment": "  "}, "comment")])
 def test_a_bad_transition_request_is_a_400_naming_the_field(people, workspace, data, field):
-    article = Article.objects.create(workspace=workspace, title="T", body="B", created_by=people["writer-owner"])
+    article = Article.objects.create(workspace=workspace, title="T", body="B", created_by=people["writer-owner"],
+                                     status="in_review")
     client = APIClient()
     client.force_authenticate(people["editor"])
     response = client.post(f"/api/articles/{article.pk}/transition/", data, format="json")
     assert response.status_code == 400 and field in response.json()
+    assert Article.objects.get(pk=article.pk).status == "in_review" and not Transition.objects.exists()
