@@ -64,6 +64,15 @@ def version_add_current(model: type[Version], owner, *, user=None, note: str = "
     return version
 
 
+def version_save(model: type[Version], owner, *, user=None, note: str = "", **fields) -> Version | None:
+    """Make `fields` the owner's current version: a new one only when they differ from the
+    current one's (returns None when nothing changed). Call inside a transaction."""
+    current = owner.current
+    if current is not None and all(getattr(current, name) == value for name, value in fields.items()):
+        return None
+    return version_add_current(model, owner, user=user, note=note, **fields)
+
+
 def version_restore(model: type[Version], owner, number: int, *, user=None) -> Version:
     """Restoring never rewrites history: version `number`'s content becomes the newest, current
     version. Raises model.DoesNotExist when the owner has no such version. Call inside a transaction."""

@@ -1,7 +1,7 @@
 from django.db import IntegrityError, transaction
 
 from core.errors import FieldErrors
-from core.versioning import version_add_current, version_restore
+from core.versioning import version_add_current, version_restore, version_save
 from prompts.models import PromptTemplate, PromptTemplateVersion
 from prompts.rendering import check_template, parse_variables
 
@@ -55,9 +55,7 @@ def prompt_update(*, template: PromptTemplate, user, name: str, category: str, b
     clean_variables = _validated(body=body, variables=variables)
     template.name, template.category = name, category
     template.save(update_fields=["name", "category", "updated_at"])
-    current = template.current
-    if current is None or current.body != body or current.variables != clean_variables:
-        version_add_current(PromptTemplateVersion, template, user=user, note=note or "Edited", body=body, variables=clean_variables)
+    version_save(PromptTemplateVersion, template, user=user, note=note or "Edited", body=body, variables=clean_variables)
     return template
 
 

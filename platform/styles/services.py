@@ -4,7 +4,7 @@ from catalog.models import ModelVersion
 from catalog.services import UnknownModel, model_resolve
 from core.errors import FieldErrors
 from core.sampling import STYLE_PARAMS, params_errors
-from core.versioning import version_add_current, version_restore
+from core.versioning import version_add_current, version_restore, version_save
 from styles.models import DEFAULT_PARAMS, StyleProfile, StyleProfileVersion
 
 VERSIONED_FIELDS = (
@@ -76,9 +76,7 @@ def style_update(*, profile: StyleProfile, user, name: str, note: str = "", **fi
     profile.name = _check_name(workspace=profile.workspace, name=name, exclude_pk=profile.pk)
     profile.save(update_fields=["name", "updated_at"])
     clean = _clean(profile.workspace, fields)
-    current = profile.current
-    if current is None or any(getattr(current, k) != v for k, v in clean.items()):
-        version_add_current(StyleProfileVersion, profile, user=user, note=note or "Edited", **clean)
+    version_save(StyleProfileVersion, profile, user=user, note=note or "Edited", **clean)
     return profile
 
 

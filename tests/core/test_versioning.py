@@ -9,7 +9,7 @@ from django.template.loader import render_to_string
 
 from catalog.models import ModelVersion
 from core.diffing import compare_versions, line_diff, word_diff
-from core.versioning import version_add, version_add_current, version_restore
+from core.versioning import version_add, version_add_current, version_restore, version_save
 from prompts.models import PromptTemplateVersion
 from prompts.services import prompt_create
 from styles.models import StyleProfileVersion
@@ -50,6 +50,17 @@ def test_adding_a_current_version_moves_the_owners_current(template, writer):
         version = version_add_current(PromptTemplateVersion, template, user=writer, note="Edited", body="New text", variables=[])
     template.refresh_from_db()
     assert template.current == version and (version.number, template.current.body) == (2, "New text")
+
+
+def test_saving_unchanged_fields_makes_no_version(template, writer):
+    with transaction.atomic():
+        unchanged = version_save(PromptTemplateVersion, template, user=writer, body="About {topic}", variables=template.current.variables)
+    assert unchanged is None and template.versions.count() == 1
+    with transaction.atomic():
+        changed = version_save(PromptTemplateVersion, template, user=writer, note="Edited", body="About {topic}!",
+                               variables=template.current.variables)
+    template.refresh_from_db()
+    assert template.current == changed and (changed.number, changed.note) == (2, "Edited")
 
 
 def test_restoring_copies_every_saved_field_into_a_new_current_version(workspace, writer):
