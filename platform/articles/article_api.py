@@ -17,9 +17,9 @@ from rest_framework.response import Response
 
 from accounts.permissions import check
 from articles import comments, review_selectors, selectors, workflow
-from articles.models import Article, ArticleRevision, Comment, Generation, Transition
+from articles.models import Article, Comment, Generation, Transition
 from articles.revisions import EditConflict, article_save
-from core.api import InputSerializer
+from core.api import InputSerializer, VersionOutput
 from core.errors import FieldErrors
 from core.fields import ID_MAX
 from core.text import unstorable_reason
@@ -45,17 +45,20 @@ class ArticleListOutput(ArticleOutput):
         fields = [*ArticleOutput.Meta.fields, "submitted_at", "machine_share"]
 
 
-class RevisionOutput(serializers.ModelSerializer):
-    created_by = serializers.CharField(**USERNAME)
+class RevisionOutput(VersionOutput):
+    """One saved state of the article (its text: GET …/revisions/{number}/)."""
 
-    class Meta:
-        model = ArticleRevision
-        fields = ["number", "title", "note", "created_by", "created_at", "machine_share", "generation"]
+    title = serializers.CharField()
+    machine_share = serializers.FloatField(help_text="Share of its text still machine-written (0-1).")
+    generation = serializers.IntegerField(source="generation_id", allow_null=True,
+                                          help_text="The generation whose text it took in, if any.")
 
 
 class RevisionDetailOutput(RevisionOutput):
-    class Meta(RevisionOutput.Meta):
-        fields = [*RevisionOutput.Meta.fields, "body", "authorship"]
+    """One saved state of the article, with its text and who wrote which part of it."""
+
+    body = serializers.CharField()
+    authorship = serializers.JSONField(help_text='Runs of [characters, "machine" | "human"] covering the body in order.')
 
 
 class TransitionOutput(serializers.ModelSerializer):
