@@ -12,7 +12,7 @@ from django.template.loader import render_to_string
 from django.utils.text import slugify
 
 from articles.models import Article
-from publishing.rendering import article_html
+from publishing.rendering import article_html, without_title_heading
 
 
 @dataclass(frozen=True)
@@ -38,12 +38,17 @@ def article_export(*, article: Article, fmt: str) -> ExportFile:
     if fmt == "md":
         return ExportFile(article.body.encode(), "text/markdown; charset=utf-8", export_filename(article, "md"))
     if fmt == "html":
-        html = render_to_string("publishing/export.html", {"article": article, "body_html": article_html(article.body)})
+        html = render_to_string("publishing/export.html", {"article": article, "body_html": _body_html(article)})
         return ExportFile(html.encode(), "text/html; charset=utf-8", export_filename(article, "html"))
     if fmt == "docx":
         return ExportFile(article_docx(article), "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
                           export_filename(article, "docx"))
     raise KeyError(fmt)
+
+
+def _body_html(article: Article) -> str:
+    """The sanitised text, less a first heading that repeats the title (shown once, above it)."""
+    return without_title_heading(article_html(article.body), article.title)
 
 
 # --- DOCX ------------------------------------------------------------------------------------
@@ -56,7 +61,7 @@ def article_docx(article: Article) -> bytes:
     document = Document()
     document.core_properties.title = article.title
     document.add_heading(article.title, level=0)
-    html = article_html(article.body)
+    html = _body_html(article)
     if html.strip():
         for node in lxml.html.fragments_fromstring(html):
             if isinstance(node, str):
