@@ -24,12 +24,13 @@ def article_html(text: str) -> str:
 
 
 def first_paragraph(html: str, limit: int = 200) -> str:
-    """Plain text of the first non-empty paragraph (for og:description and feed summaries)."""
+    """Plain text of the first non-empty paragraph (for og:description and feed summaries), or
+    of the whole text when it has no paragraph."""
     for paragraph in re.findall(r"<p>(.*?)</p>", html, flags=re.DOTALL):
         text = " ".join(unescape(strip_tags(paragraph)).split())
         if text:
             return Truncator(text).chars(limit)
-    return ""
+    return Truncator(" ".join(unescape(strip_tags(html)).split())).chars(limit)  # no paragraph: a list, say
 
 
 def _fragments(html: str):

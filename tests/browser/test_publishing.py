@@ -132,6 +132,8 @@ def test_public_page_index_and_print_view_screenshots(asgi_server, page, make_me
             "Water early in the morning, when less of it evaporates.\n\nMulch your beds.")
     quiz = Article.objects.create(workspace=workspace, title="The water cycle", body=QUIZ, created_by=author)
     ARTIFACTS.mkdir(exist_ok=True)
+    blocked = []  # the public pages work under the Content-Security-Policy
+    page.on("console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None)
     shots = {
         "publishing-article": f"/p/{workspace.slug}/{essay.slug}/",
         "publishing-index": f"/p/{workspace.slug}/",
@@ -152,6 +154,7 @@ def test_public_page_index_and_print_view_screenshots(asgi_server, page, make_me
         page.locator("details.schedule summary").click()
         expect(page.get_by_label("Unpublish at (UTC)")).to_be_visible()
         page.screenshot(path=str(ARTIFACTS / f"publishing-actions-{width}.png"), full_page=True)
+    assert blocked == []
     page.goto(f"{asgi_server}/write/articles/{quiz.pk}/print/")
     page.emulate_media(media="print")
     assert page.locator(".answer-key").evaluate("e => getComputedStyle(e).breakBefore") == "page"

@@ -157,3 +157,9 @@ def test_a_refused_schedule_says_which_field_is_wrong(client, make_article, edit
     html = client.post(f"/write/articles/{article.pk}/schedule/",
                        {"action": "save", "publish_at": "tomorrow-ish"}, follow=True).content.decode()
     assert "Publish at (UTC): Enter a valid date/time." in html
+
+
+def test_a_text_without_paragraphs_still_describes_itself(anonymous, workspace, make_article, publish):
+    publish(make_article(title="Checklist", body="- Fix the tap\n- Mulch the beds"))
+    html = anonymous.get(f"/p/{workspace.slug}/checklist/").content.decode()
+    assert meta(html, "og:description") == "Fix the tap Mulch the beds"
