@@ -7,6 +7,7 @@ after the cluster starts. A schedule due at T therefore becomes a task at most o
 and the worker picks the task up within the broker's poll (0.05 s here).
 """
 
+import re
 import time
 from datetime import timedelta
 
@@ -43,6 +44,8 @@ def test_a_scheduled_publish_fires_within_one_scheduler_tick_on_the_real_cluster
     worker = start_worker(connection.settings_dict, "generation", log)
     try:
         wait_for(lambda: WorkerHeartbeat.objects.filter(cluster="generation").exists(), timeout=60)
+        # The guard loop (and with it the scheduler's clock) starts when the cluster says it runs.
+        wait_for(lambda: re.search(r"Q Cluster .+ running", log.read_text(errors="replace")), timeout=60)
         publish_at = timezone.now() + timedelta(seconds=2)
         services.schedule(article=article, membership=membership(editor), publish_at=publish_at)
         assert Schedule.objects.filter(name=f"publishing:publish:{article.pk}").exists()
