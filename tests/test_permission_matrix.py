@@ -122,6 +122,7 @@ RULES: dict[str, Rule] = {
     "publishing_article": R("/p/{workspace_slug}/{published_slug}/", None),
     "publishing_atom": R("/p/{workspace_slug}/feed/", None),
     "publishing_rss": R("/p/{workspace_slug}/rss/", None),
+    "publishing_list": R("/write/published/"),
     "publishing_export": R("/write/articles/{article}/export/docx/"),
     "publishing_print": R("/write/articles/{article}/print/"),
     "publishing_schedule": R("/write/articles/{article}/schedule/", "editor", method="POST", data={"action": "cancel"}),

@@ -17,6 +17,15 @@ def published_articles(workspace: Workspace) -> QuerySet[Article]:
             .exclude(slug="").order_by("-published_at", "-pk"))
 
 
+def scheduled_articles(workspace: Workspace) -> QuerySet[Article]:
+    """Articles with a publishing or unpublishing time still ahead, soonest first."""
+    from django.db.models import F, Q
+
+    return (Article.objects.filter(workspace=workspace)
+            .filter(Q(publish_at__isnull=False) | Q(unpublish_at__isnull=False))
+            .order_by(F("publish_at").asc(nulls_last=True), F("unpublish_at").asc(nulls_last=True)))
+
+
 def published_article(workspace: Workspace, slug: str) -> Article:
     """A published article by its public slug; anything else (a draft, an unpublished article,
     another workspace's) is not found."""

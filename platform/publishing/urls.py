@@ -12,6 +12,7 @@ public_urlpatterns = [
 
 # Members, beside the article's studio page: /write/articles/<id>/...
 studio_urlpatterns = [
+    path("published/", views.published_list, name="publishing_list"),
     path("articles/<id:pk>/export/<str:fmt>/", views.article_export_view, name="publishing_export"),
     path("articles/<id:pk>/print/", views.article_print, name="publishing_print"),
     path("articles/<id:pk>/schedule/", views.article_schedule, name="publishing_schedule"),

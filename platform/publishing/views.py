@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from accounts.permissions import check
+from accounts.permissions import check, require
 from articles.models import Article
 from publishing import services
 from publishing.exports import FORMATS, article_export
@@ -19,7 +19,12 @@ from publishing.rendering import (
     reading_minutes,
     without_title_heading,
 )
-from publishing.selectors import public_workspace, published_article, published_articles
+from publishing.selectors import (
+    public_workspace,
+    published_article,
+    published_articles,
+    scheduled_articles,
+)
 
 
 def _feeds(workspace) -> dict:
@@ -56,6 +61,19 @@ def _article_for(request, pk, action="drafts.view") -> Article:
     article = get_object_or_404(Article.objects.select_related("workspace"), pk=pk)
     check(request.membership, action, article)
     return article
+
+
+@login_required
+@require("drafts.view")
+def published_list(request):
+    """The workspace's published and scheduled articles, with the public addresses."""
+    workspace = request.workspace
+    return render(request, "publishing/published.html", {
+        "published": published_articles(workspace).select_related("workspace"),
+        "scheduled": scheduled_articles(workspace),
+        "index_url": request.build_absolute_uri(reverse("publishing_index", args=[workspace.slug])),
+        **_feeds(workspace),
+    })
 
 
 @login_required

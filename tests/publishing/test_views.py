@@ -163,3 +163,22 @@ def test_a_text_without_paragraphs_still_describes_itself(anonymous, workspace, 
     publish(make_article(title="Checklist", body="- Fix the tap\n- Mulch the beds"))
     html = anonymous.get(f"/p/{workspace.slug}/checklist/").content.decode()
     assert meta(html, "og:description") == "Fix the tap Mulch the beds"
+
+
+def test_the_published_page_lists_public_and_scheduled_articles_for_members(client, workspace, make_article, publish, editor, writer):
+    from publishing import services
+
+    publish(make_article(title="Out now"))
+    later = make_article(title="Coming soon")
+    when = (timezone.now() + timedelta(days=2)).replace(second=0, microsecond=0)
+    services.schedule(article=later, membership=membership(editor), publish_at=when)
+    make_article(title="Just a draft", status=S.DRAFT)
+    client.force_login(writer)
+    html = client.get("/write/published/").content.decode()
+    published = html.split('data-testid="published"')[1]
+    scheduled = html.split('data-testid="scheduled"')[1].split("</table>")[0]
+    assert f'href="/p/{workspace.slug}/out-now/"' in published and "Coming soon" not in published
+    assert "Coming soon" in scheduled and f"{when:%Y-%m-%d %H:%M} UTC" in scheduled
+    assert "Just a draft" not in html
+    assert f"http://testserver/p/{workspace.slug}/" in html
+    assert 'href="/write/published/"' in html  # the navigation's Published link
