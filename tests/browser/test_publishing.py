@@ -154,6 +154,10 @@ def test_public_page_index_and_print_view_screenshots(asgi_server, page, make_me
         page.locator("details.schedule summary").click()
         expect(page.get_by_label("Unpublish at (UTC)")).to_be_visible()
         page.screenshot(path=str(ARTIFACTS / f"publishing-actions-{width}.png"), full_page=True)
+        page.get_by_role("navigation").get_by_role("link", name="Published", exact=True).click() if width > 768 else page.goto(f"{asgi_server}/write/published/")
+        expect(page.get_by_test_id("published")).to_contain_text("Why a dripping tap matters")
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        page.screenshot(path=str(ARTIFACTS / f"publishing-published-{width}.png"), full_page=True)
     assert blocked == []
     page.goto(f"{asgi_server}/write/articles/{quiz.pk}/print/")
     page.emulate_media(media="print")
