@@ -14,7 +14,9 @@ from django.utils.text import Truncator
 
 from articles.selectors import render_markdown  # becomes core.markdown.render_markdown
 
-ANSWER_KEY = re.compile(r"^\s*(answer\s+key|answers|answer\s+sheet|key)\b\s*:?\s*$", re.IGNORECASE)
+# "Answer key", "Answers:", "The answer sheet", "Answer key (for teachers)", "Answers for part 1"
+ANSWER_KEY = re.compile(r"^\s*(?:the\s+)?(?:answer\s+keys?|answers|answer\s+sheets?)(?:\s*\(.*\)|\s+for\s+.*)?\s*:?\s*$",
+                        re.IGNORECASE)
 HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 
 
@@ -39,9 +41,9 @@ def _fragments(html: str):
 
 def mark_answer_key(html: str) -> str:
     """Give the heading that opens a quiz's answer key the class `answer-key` (print CSS starts
-    it on a new page). A heading counts when its whole text is "Answer key", "Answers", "Answer
-    sheet" or "Key", with or without a colon; so does a paragraph that is only that text in bold,
-    as models often write it."""
+    it on a new page). A heading counts when its whole text is "Answer key", "Answers" or "Answer
+    sheet" (with a colon, "(for teachers)" or "for part 2" after it); so does a paragraph whose
+    first line is only that, bold or not, as models often write it. Only the first one is marked."""
     parts = []
     marked = False
     for node in _fragments(html):
@@ -59,8 +61,9 @@ def _is_answer_key(node) -> bool:
     text = node.text_content()
     if node.tag in HEADINGS:
         return bool(ANSWER_KEY.match(text))
-    if node.tag == "p" and len(node) == 1 and node[0].tag in ("strong", "b"):
-        return bool(ANSWER_KEY.match(text)) and not (node.text or "").strip() and not (node[0].tail or "").strip()
+    if node.tag == "p":  # "**Answer key**", or "Answer key:" on a line of its own, the answers after it
+        first_line = text.strip().split("\n", 1)[0]
+        return bool(ANSWER_KEY.match(first_line))
     return False
 
 

@@ -96,7 +96,9 @@ def test_print_view_has_no_navigation_buttons_or_provenance_and_starts_the_answe
     assert re.search(r"\.screen-only\s*\{\s*display:\s*none", print_rules)
 
 
-@pytest.mark.parametrize("heading", ["## Answers", "### ANSWER KEY:", "**Answer key**", "# Answer sheet"])
+@pytest.mark.parametrize("heading", ["## Answers", "### ANSWER KEY:", "**Answer key**", "# Answer sheet",
+                                     "## Answer key (for teachers)", "## Answers for part 1", "Answer key:",
+                                     "Answer Key:\n1. Four."])
 def test_the_answer_key_is_found_however_the_model_wrote_its_heading(member, make_article, heading):
     article = make_article(title="Quiz", body=f"1. Two plus two?\n\n{heading}\n\n1. Four.")
     html = member.get(f"/write/articles/{article.pk}/print/").content.decode()
@@ -104,7 +106,8 @@ def test_the_answer_key_is_found_however_the_model_wrote_its_heading(member, mak
 
 
 def test_a_text_without_an_answer_key_has_no_page_break(member, make_article):
-    article = make_article(title="Notes", body="## The answers we seek\n\nAre within.")
+    article = make_article(title="Notes", body="## The answers we seek\n\nAre within.\n\n## Key\n\nA legend.\n\n"
+                                               "**Answers** are below.")
     html = member.get(f"/write/articles/{article.pk}/print/").content.decode()
     assert 'class="answer-key"' not in html
 
