@@ -107,7 +107,6 @@ RULES: dict[str, Rule] = {
     "article_transition": R("/write/articles/{article}/transition/submit/", "editor", method="POST"),
     "my_drafts": R("/write/mine/"),
     "review_queue": R("/review/"),  # offered to editors in the navigation; reading it is harmless
-    "published_list": R("/published/"),
     # models
     "catalog:model_list": R("/models/"),
     "catalog:model_create": R("/models/new/", "admin"),
@@ -123,6 +122,15 @@ RULES: dict[str, Rule] = {
     "training:run_detail": R("/training/{run}/"),
     "training:run_cancel": R("/training/{run}/cancel/", "admin", method="POST"),
     "training:run_resume": R("/training/{run}/resume/", "admin", method="POST"),
+    # publishing: public pages and feeds (anyone; the world's published article), members' exports
+    "publishing_index": R("/p/{workspace_slug}/", None),
+    "publishing_article": R("/p/{workspace_slug}/{published_slug}/", None),
+    "publishing_atom": R("/p/{workspace_slug}/feed/", None),
+    "publishing_rss": R("/p/{workspace_slug}/rss/", None),
+    "publishing_list": R("/write/published/"),
+    "publishing_export": R("/write/articles/{article}/export/docx/"),
+    "publishing_print": R("/write/articles/{article}/print/"),
+    "publishing_schedule": R("/write/articles/{article}/schedule/", "editor", method="POST", data={"action": "cancel"}),
     # API
     "workspace-list": API("/api/workspaces/"),
     "workspace-detail": Rule("/api/workspaces/{workspace}/", "writer", scoped=True, api=True),
@@ -231,10 +239,18 @@ def world(db, make_member, workspace, other_workspace, settings, tmp_path):
     article_save(article=article, membership=author.memberships.get(), title="Theirs", body="Some text.", base_revision=0)
     model = ModelVersion.objects.create(workspace=workspace, name="local", kind="model", source="/models/x", spec="/models/x")
     run = _training_run(workspace, author)
-    objects = {"workspace": workspace.pk, "prompt": prompt.pk, "style": style.pk, "dataset": version.dataset_id,
+    published = _published_article(workspace, author)
+    objects = {"workspace_slug": workspace.slug, "published_slug": published.slug, "workspace": workspace.pk, "prompt": prompt.pk, "style": style.pk, "dataset": version.dataset_id,
                "article": article.pk, "generation": article.generations.get().pk, "model": model.pk,
                "upload": waiting.upload.pk, "run": run.pk}
     return users, objects
+
+
+def _published_article(workspace, author):
+    from articles.models import Article
+
+    return Article.objects.create(workspace=workspace, title="Out now", body="Read me.", created_by=author,
+                                  status=Article.Status.PUBLISHED, slug="out-now")
 
 
 def _training_run(workspace, author):

@@ -211,20 +211,3 @@ def with_next_steps(articles) -> list[dict]:
     articles = list(articles)
     last = _last_transitions(articles)
     return [{"article": a, "last": last.get(a.pk), "next": next_step(a, last.get(a.pk))} for a in articles]
-
-
-def published_articles(workspace) -> QuerySet[Article]:
-    return (Article.objects.filter(workspace=workspace, status=S.PUBLISHED).select_related("created_by", "workspace")
-            .order_by("-published_at", "-pk"))
-
-
-def public_path(article: Article) -> str:
-    """The published article's public address (the public pages answer there)."""
-    from django.urls import NoReverseMatch, reverse
-
-    slug = article.workspace.slug
-    try:
-        return reverse("public_article", args=[slug, article.slug])
-    except NoReverseMatch:
-        return f"/p/{slug}/{article.slug}/"
-

@@ -1,4 +1,4 @@
-"""The review queue and the published list (top-level sections of the navigation)."""
+"""The review queue (a top-level section of the navigation)."""
 
 from django.urls import path
 
@@ -6,5 +6,4 @@ from articles import review_views
 
 urlpatterns = [
     path("review/", review_views.review_queue, name="review_queue"),
-    path("published/", review_views.published_list, name="published_list"),
 ]

@@ -80,11 +80,3 @@ def review_queue(request):
 def my_drafts(request):
     page = Paginator(rs.my_articles(request.membership), 25).get_page(request.GET.get("page"))
     return render(request, "articles/mine.html", {"page": page, "rows": rs.with_next_steps(page.object_list)})
-
-
-@login_required
-@require("drafts.view")
-def published_list(request):
-    page = Paginator(rs.published_articles(request.workspace), 25).get_page(request.GET.get("page"))
-    rows = [{"article": a, "public": rs.public_path(a)} for a in page.object_list]
-    return render(request, "articles/published.html", {"page": page, "rows": rows})

@@ -60,9 +60,13 @@ def allowed_moves(membership, article: Article) -> list[str]:
             if article.status in move.sources and decide(membership, move.permission, article)]
 
 
+# Addresses the public pages use beside articles' slugs (publishing/urls.py): /p/<workspace>/feed/ ...
+RESERVED_SLUGS = {"feed", "rss"}
+
+
 def _unique_slug(article: Article) -> str:
     base = slugify(article.title)[:70].strip("-") or f"article-{article.pk}"
-    taken = set(Article.objects.filter(workspace_id=article.workspace_id, slug__startswith=base)
+    taken = RESERVED_SLUGS | set(Article.objects.filter(workspace_id=article.workspace_id, slug__startswith=base)
                 .exclude(pk=article.pk).values_list("slug", flat=True))
     slug, n = base, 2
     while slug in taken:

@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "catalog",
     "articles",
     "training",
+    "publishing",
 ]
 
 MIDDLEWARE = [

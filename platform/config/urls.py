@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from accounts import api as accounts_api
 from core.api import api_not_found
+from publishing.urls import public_urlpatterns, studio_urlpatterns
 
 api_patterns = [
     path("workspaces/", accounts_api.WorkspaceListApi.as_view(), name="workspace-list"),
@@ -29,6 +30,8 @@ urlpatterns = [
     path("styles/", include("styles.urls")),
     path("datasets/", include("corpora.urls")),
     path("write/", include("articles.urls")),
+    path("write/", include(studio_urlpatterns)),
+    path("p/", include(public_urlpatterns)),
     path("models/", include("catalog.urls")),
     path("training/", include("training.urls")),
     path("", include("articles.review_urls")),

@@ -29,6 +29,6 @@ SECTIONS = [
     Section("training", "Training", None, "Fine-tuning runs: progress, metrics, checkpoints.",
             "No training runs yet.", "training:run_list"),
     Section("published", "Published", None, "Approved articles, published or scheduled.",
-            "Nothing published yet.", "published_list"),
+            "Nothing published yet.", "publishing_list"),
 ]
 SECTIONS_BY_SLUG = {section.slug: section for section in SECTIONS}

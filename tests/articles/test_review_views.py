@@ -218,18 +218,6 @@ def test_my_drafts_lists_my_articles_with_what_comes_next(client, people, worksp
     assert "Changes requested by edna: “Say more about wicks.”" in html
 
 
-def test_published_lists_published_articles_with_their_public_address(client, people, workspace):
-    from articles.workflow import article_transition
-
-    article = make_article(workspace, people["author"], status="approved", title="Lantern Safety")
-    make_article(workspace, people["author"], status="approved", title="Not yet")
-    article_transition(article=article, action="publish", membership=people["editor"].memberships.get())
-    as_user(client, people["writer"])
-    html = client.get("/published/").content.decode()
-    assert "Lantern Safety" in html and "Not yet" not in html
-    assert f"/p/{workspace.slug}/lantern-safety/" in html
-
-
 # Provenance -------------------------------------------------------------------------------
 
 def test_the_article_page_shows_the_provenance_of_its_text(client, people, workspace, library):

@@ -154,3 +154,19 @@ def test_another_workspace_member_is_told_not_found(people, workspace, make_memb
     article = make_article(workspace, people["author"], status="in_review")
     with pytest.raises(Http404):
         article_transition(article=article, action="approve", membership=membership(outsider, other_workspace))
+
+
+def test_a_published_article_never_takes_the_address_of_the_workspace_feeds(workspace, make_member):
+    from accounts.models import Membership
+    from articles.models import Article
+    from articles.workflow import article_transition
+
+    editor = make_member("editor", workspace)
+    membership = Membership.objects.get(user=editor, workspace=workspace)
+    slugs = []
+    for title in ("Feed", "RSS", "Feed"):
+        article = Article.objects.create(workspace=workspace, title=title, body="Text.", status="approved", created_by=editor)
+        article_transition(article=article, action="publish", membership=membership)
+        article.refresh_from_db()
+        slugs.append(article.slug)
+    assert slugs == ["feed-2", "rss-2", "feed-3"]
