@@ -1,15 +1,9 @@
-import markdown as md
-import nh3
 from django.db.models import QuerySet
 
 from accounts.permissions import can
 from articles.models import Article, Generation
 from core.health import workers_health
-
-
-def render_markdown(text: str) -> str:
-    """Markdown to HTML, sanitised: model output is untrusted."""
-    return nh3.clean(md.markdown(text, extensions=["extra", "sane_lists"]))
+from core.markdown import render_markdown
 
 
 def queue_position(generation: Generation) -> int | None:
