@@ -10,12 +10,7 @@ from accounts.permissions import check, require
 from articles import services
 from articles.forms import DraftForm
 from articles.models import Article, Generation
-from articles.selectors import (
-    articles_for,
-    generation_card_context,
-    latest_per_variant,
-    render_markdown,
-)
+from articles.selectors import articles_for, render_markdown, variant_cards
 from core.fields import parse_id
 from core.health import workers_health
 from prompts.forms import ValuesForm
@@ -111,10 +106,9 @@ def _generation_for(request, pk, action) -> Generation:
 def article_detail(request, pk):
     article = _article_for(request, pk)
     services.generations_sweep_stale()
-    workers = workers_health()
-    cards = [generation_card_context(g, workers, request.membership) for g in latest_per_variant(article)]
     return render(request, "articles/detail.html", {
-        "article": article, "cards": cards, "body_html": render_markdown(article.body) if article.body else "",
+        "article": article, "variants": variant_cards(article, request.membership),
+        "body_html": render_markdown(article.body) if article.body else "",
     })
 
 
