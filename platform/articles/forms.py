@@ -14,7 +14,7 @@ class DraftForm(forms.Form):
         initial="template", widget=forms.RadioSelect,
     )
     title = forms.CharField(required=False, max_length=200, label="Article title (optional)",
-                            help_text="Blank: the template's Title variable if it has one, else its name.")
+                            help_text="Blank: the template's Title variable or name, or the prompt's first line.")
     template = forms.ModelChoiceField(queryset=PromptTemplate.objects.none(), required=False, empty_label="Choose a template")
     prompt = forms.CharField(required=False, max_length=MAX_PROMPT_CHARS, widget=forms.Textarea(attrs={"rows": 4}), label="Prompt")
     rewrite_text = forms.CharField(required=False, max_length=MAX_PROMPT_CHARS, widget=forms.Textarea(attrs={"rows": 6}), label="Text to rewrite")
