@@ -3,7 +3,6 @@ several runs per variant, streaming that does not jump, and the pages on a phone
 
 import asyncio
 import threading
-import time
 
 import pytest
 from playwright.sync_api import expect
@@ -24,10 +23,21 @@ def log_in(page, base, username="wendy"):
     expect(page.locator("h1")).to_be_visible()
 
 
+HTMX_ERRORS = """
+for (const name of ["htmx:oobErrorNoTarget", "htmx:targetError", "htmx:swapError", "htmx:wsError"]) {
+  document.addEventListener(name, (e) => window.reportHtmxError(`${name} ${e.detail.content ? e.detail.content.id : ""}`));
+}
+"""
+
+
 def console_errors(page) -> list[str]:
+    """Console errors, uncaught page errors and htmx's error events (an out-of-band fragment
+    without a target is an event that htmx does not always print)."""
     found = []
     page.on("console", lambda m: found.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda error: found.append(f"page error: {error}"))
+    page.expose_function("reportHtmxError", lambda text: found.append(text))
+    page.add_init_script(HTMX_ERRORS)
     return found
 
 
@@ -68,7 +78,7 @@ def test_a_refused_draft_keeps_what_was_typed_and_says_what_is_missing(asgi_serv
     page.get_by_role("button", name="Write it").click()
 
     expect(page.get_by_text("Title is required.")).to_be_visible()
-    time.sleep(1)  # htmx had reloaded the variable fields by now, wiping the message and the values
+    page.wait_for_timeout(1000)  # htmx had reloaded the variable fields by now, wiping the message and the values
     expect(page.get_by_text("Title is required.")).to_be_visible()
     expect(fields.get_by_label("Topic")).to_have_value("saving water at home")
     expect(fields.get_by_label("Audience")).to_have_value("families")
@@ -105,7 +115,10 @@ def test_every_run_stays_reachable_and_the_chosen_one_is_marked(asgi_server, pag
     with page.expect_websocket() as socket_info:
         page.goto(asgi_server + article.get_absolute_url())
     socket_info.value.wait_for_event("framereceived")
-    time.sleep(1)  # the socket sends the state of every run of the article
+    # the socket sends the state of every run of the article (wait_for_timeout, not time.sleep:
+    # Playwright delivers console events while it waits)
+    page.wait_for_timeout(2500)
+    assert errors == [], errors  # every run it sends is on the page
 
     latest = page.locator(f"#gen-{third.pk}")
     expect(latest).to_contain_text("Fix leaks first. Then water the gar")
@@ -134,7 +147,7 @@ def test_every_run_stays_reachable_and_the_chosen_one_is_marked(asgi_server, pag
     expect(chosen.get_by_test_id(f"in-use-{first.pk}")).to_have_text("In use")
     expect(chosen.get_by_role("button", name="In use")).to_be_disabled()
     expect(page.locator(f"#gen-{third.pk}").get_by_role("button", name="Use this one")).to_be_enabled()
-    time.sleep(1)
+    page.wait_for_timeout(1000)
     assert errors == [], errors
 
 
@@ -157,7 +170,7 @@ def test_a_streamed_card_does_not_jump_when_it_finishes(asgi_server, page, make_
     for seq, piece in enumerate(pieces, 1):
         publish(generation.pk, piece_event(generation.pk, seq, piece, tokens=seq, elapsed=0.1 * seq))
     expect(page.get_by_test_id(f"text-{generation.pk}")).to_contain_text("Then add another")
-    time.sleep(0.5)
+    page.wait_for_timeout(500)
     streamed = page.locator(f"#gen-{generation.pk}").bounding_box()["height"]
 
     Generation.objects.filter(pk=generation.pk).update(status="completed", finish_reason="stop", text=text,
