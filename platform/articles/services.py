@@ -243,6 +243,7 @@ def generation_again(*, generation: Generation, user, kind: str = "regenerate") 
         prompt=generation.prompt, system_prompt=generation.system_prompt, model=generation.model_name,
         model_version=generation.model_version, params=generation.params, seed=seed, template_version=generation.template_version,
         style_version=generation.style_version, variables=generation.variables, prefix=generation.prefix,
+        prefill=generation.prefill,  # a continued run's new take goes on from the same text
     )
     if kind == "retry":
         _continue_from_stored_text(again, generation)

@@ -181,6 +181,9 @@ def test_continue_writing_goes_on_with_the_text_as_the_models_own_answer(workspa
     continued.refresh_from_db()
     again = services.generation_continue(generation=continued, user=writer)
     assert again.prefix == again.prefill == "Chapter one. Chapter two."
+    # regenerating a continuation writes another continuation of the same text, not a fresh start
+    other = services.generation_again(generation=continued, user=writer, kind="regenerate")
+    assert (other.prompt, other.prefix, other.prefill) == ("Hi", "Chapter one.", "Chapter one.")
 
 
 def test_retry_of_continue_writing_prefills_the_whole_answer_so_far(workspace, writer):
