@@ -50,6 +50,7 @@ RULES: dict[str, Rule] = {
     # public
     "login": R("/accounts/login/", None),
     "healthz": R("/healthz", None, health=True),
+    "favicon": R("/favicon.ico", None),
     "logout": R("/accounts/logout/", None, method="POST", lands_on_login=True),
     # signed-in, any role
     "dashboard": R("/"),

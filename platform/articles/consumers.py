@@ -24,12 +24,14 @@ from accounts.permissions import PermissionDenied, check, membership_for
 from articles.events import generation_state
 from articles.models import Article, Generation, article_group, generation_group
 from articles.relay import Relay
+from articles.selectors import render_markdown
 from core.layer_watch import ReconnectOnLayerLoss, layer_errors, layer_watch
 
 logger = logging.getLogger(__name__)
 
 RESYNC_DELAY_S = 0.25
 RESYNC_TRIES = 40  # 10 s: the worker persists every 0.5 s, so this only runs out if it died
+RENDER_EVERY_S = 0.15  # a streaming card's Markdown is rendered again at most this often
 
 
 class GenerationStreamConsumer(ReconnectOnLayerLoss, AsyncWebsocketConsumer):
@@ -168,7 +170,12 @@ class GenerationJsonConsumer(GenerationStreamConsumer):
 
 
 class ArticleHtmlConsumer(GenerationStreamConsumer):
-    """htmx ws extension: out-of-band fragments that append text and refresh each card."""
+    """htmx ws extension: out-of-band fragments that show each card's text and refresh the cards.
+
+    The text is shown as sanitised Markdown while it streams (as it will be when finished): the
+    whole text so far is rendered again at most every RENDER_EVERY_S per generation (rendering
+    costs milliseconds; a token arrives every few), so the card grows without jumping at the end.
+    """
 
     async def authorized_generation_ids(self, user):
         self.article_id = int(self.scope["url_route"]["kwargs"]["article_id"])
@@ -177,16 +184,25 @@ class ArticleHtmlConsumer(GenerationStreamConsumer):
 
     async def connect(self):
         self.prefixes: dict[int, str] = {}  # a continued generation's earlier text, per generation
+        self.texts: dict[int, str] = {}  # what the card shows, per generation (prefix + pieces)
+        self.latest: dict[int, tuple[int, dict]] = {}  # (seq, event) of the last piece, per generation
+        self.renders: dict[int, asyncio.Task] = {}  # a render waiting for its turn, per generation
+        self.rendered_at: dict[int, float] = {}
+        self.shown_seq: dict[int, int] = {}
+        self.finished: set[int] = set()  # shown as a whole card: no more text renders
         await super().connect()
 
     def extra_groups(self) -> list[str]:
         return [article_group(self.article_id)]
 
     async def article_generation(self, event):
-        """A new generation (regenerate, continue, retry) joined the article: show and follow it."""
+        """A new run (regenerate, continue, retry) joined the article: its variant is shown
+        again, the new run first and the earlier ones under "Earlier runs"; then followed."""
         gid = event["id"]
+        html = await database_sync_to_async(_render_variant)(gid, self.membership)
+        if html is None:
+            return  # a suggestion for a passage: not one of the article's variants
         await self.join(gid)
-        html = await database_sync_to_async(_render_card)(gid, self.membership, placement="new")
         await self.send(text_data=html)
         for state in await self.states([gid]):
             await self.send_state(state)
@@ -196,13 +212,33 @@ class ArticleHtmlConsumer(GenerationStreamConsumer):
         await super().send_state(state)
 
     async def send_append(self, gid, seq, text, event, snapshot=False):
-        swap = "innerHTML" if snapshot else "beforeend"
         if snapshot:  # the card shows a continued generation's earlier text first
-            text = self.prefixes.get(gid, "") + text
-        html = render_to_string("articles/_ws_append.html", {"id": gid, "seq": seq, "text": text, "swap": swap,
-                                                              "tokens": event.get("tokens") or event.get("completion_tokens"),
-                                                              "elapsed": event.get("elapsed")})
-        await self.send(text_data=html)
+            self.texts[gid] = self.prefixes.get(gid, "") + text
+        else:
+            self.texts[gid] = self.texts.get(gid, "") + text
+        self.latest[gid] = (seq, event)
+        if gid not in self.renders and gid not in self.finished:
+            task = asyncio.ensure_future(self.render_text(gid))
+            self.renders[gid] = task
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+
+    async def render_text(self, gid: int) -> None:
+        """Show the text so far, rendered, once RENDER_EVERY_S has passed since the last time."""
+        loop = asyncio.get_running_loop()
+        wait = self.rendered_at.get(gid, -RENDER_EVERY_S) + RENDER_EVERY_S - loop.time()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        self.renders.pop(gid, None)  # pieces from now on wait for the next render
+        self.rendered_at[gid] = loop.time()
+        text, (seq, event) = self.texts[gid], self.latest[gid]
+        html = await asyncio.to_thread(render_markdown, text)
+        if gid in self.finished or seq < self.shown_seq.get(gid, 0):
+            return  # the whole card was sent meanwhile, or a newer render was
+        self.shown_seq[gid] = seq
+        await self.send(text_data=render_to_string("articles/_ws_append.html", {
+            "id": gid, "seq": seq, "html": html,
+            "tokens": event.get("tokens") or event.get("completion_tokens"), "elapsed": event.get("elapsed")}))
 
     async def send_status(self, state):
         if state["status"] == "queued":
@@ -212,6 +248,10 @@ class ArticleHtmlConsumer(GenerationStreamConsumer):
             # the (older) persisted text.
             await self.send(text_data=render_to_string("articles/_ws_running.html", {"id": state["id"]}))
             return
+        self.finished.add(state["id"])
+        waiting = self.renders.pop(state["id"], None)
+        if waiting is not None:
+            waiting.cancel()
         html = await database_sync_to_async(_render_card)(state["id"], self.membership)
         await self.send(text_data=html)
 
@@ -230,13 +270,25 @@ def _authorized_article_generations(user, article_id: int) -> list[int]:
         raise Http404
     membership = membership_for(user, article.workspace_id)
     check(membership, "drafts.view", article)
-    return list(article.generations.values_list("pk", flat=True)), membership
+    # the runs the page shows (every run of every variant; suggestions live elsewhere)
+    return list(article.generations.exclude(kind="suggestion").values_list("pk", flat=True)), membership
 
 
-def _render_card(gid: int, membership, placement: str = "replace") -> str:
+def _render_card(gid: int, membership) -> str:
     """A card as the connected member sees it (only the buttons their role allows)."""
     from articles.selectors import generation_card_context
 
     generation = Generation.objects.select_related("article", "model_version").get(pk=gid)
     context = generation_card_context(generation, membership=membership)
-    return render_to_string("articles/_generation_oob.html", {**context, "placement": placement})
+    return render_to_string("articles/_generation_oob.html", context)
+
+
+def _render_variant(gid: int, membership) -> str | None:
+    """The whole variant of a new run (it first, the earlier runs below), out of band."""
+    from articles.selectors import variant_cards
+
+    generation = Generation.objects.select_related("article").get(pk=gid)
+    if generation.kind == "suggestion":
+        return None
+    groups = variant_cards(generation.article, membership, variant=generation.variant)
+    return render_to_string("articles/_variant.html", {"group": groups[0], "group_oob": True})

@@ -13,7 +13,8 @@ class DraftForm(forms.Form):
         choices=[("template", "From a template"), ("free", "Free prompt"), ("rewrite", "Rewrite a text")],
         initial="template", widget=forms.RadioSelect,
     )
-    title = forms.CharField(required=False, max_length=200, help_text="Optional: defaults to the template's name.")
+    title = forms.CharField(required=False, max_length=200, label="Article title (optional)",
+                            help_text="Blank: the template's Title variable or name, or the prompt's first line.")
     template = forms.ModelChoiceField(queryset=PromptTemplate.objects.none(), required=False, empty_label="Choose a template")
     prompt = forms.CharField(required=False, max_length=MAX_PROMPT_CHARS, widget=forms.Textarea(attrs={"rows": 4}), label="Prompt")
     rewrite_text = forms.CharField(required=False, max_length=MAX_PROMPT_CHARS, widget=forms.Textarea(attrs={"rows": 6}), label="Text to rewrite")

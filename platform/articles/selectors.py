@@ -1,15 +1,9 @@
-import markdown as md
-import nh3
 from django.db.models import QuerySet
 
 from accounts.permissions import can
 from articles.models import Article, Generation
 from core.health import workers_health
-
-
-def render_markdown(text: str) -> str:
-    """Markdown to HTML, sanitised: model output is untrusted."""
-    return nh3.clean(md.markdown(text, extensions=["extra", "sane_lists"]))
+from core.markdown import render_markdown
 
 
 def queue_position(generation: Generation) -> int | None:
@@ -30,9 +24,32 @@ def generation_card_context(generation: Generation, workers=None, membership=Non
     if generation.status == Generation.Status.QUEUED:
         workers = workers or workers_health()
         context["workers_up"] = workers["generation"]["ok"]
-    if not generation.is_active and generation.text:
-        context["html"] = render_markdown(generation.prefix + generation.text)
+    # Rendered while it streams too (the page re-renders it as pieces come): no jump at the end.
+    context["html"] = render_markdown(generation.prefix + generation.text)
+    context["in_use"] = generation.article.chosen_id == generation.pk
+    context["length_limit"] = generation.status == Generation.Status.COMPLETED and generation.finish_reason == "length"
     return context
+
+
+def variant_runs(article: Article, variant: int | None = None) -> list[dict]:
+    """Every run of the article's variants (suggestions for passages excluded), per variant:
+    {"variant", "latest", "earlier" (newest first)}. A regenerated or continued variant keeps
+    its earlier runs reachable."""
+    generations = article.generations.exclude(kind="suggestion").select_related("model_version", "article")
+    if variant is not None:
+        generations = generations.filter(variant=variant)
+    runs: dict[int, list[Generation]] = {}
+    for generation in generations.order_by("variant", "created_at", "pk"):
+        runs.setdefault(generation.variant, []).append(generation)
+    return [{"variant": v, "latest": gens[-1], "earlier": gens[-2::-1]} for v, gens in sorted(runs.items())]
+
+
+def variant_cards(article: Article, membership, variant: int | None = None) -> list[dict]:
+    """variant_runs with each run's card context (what the article page shows per variant)."""
+    workers = workers_health() if article.generations.filter(status=Generation.Status.QUEUED).exists() else None
+    return [{"variant": group["variant"], "latest": generation_card_context(group["latest"], workers, membership),
+             "earlier": [generation_card_context(g, workers, membership) for g in group["earlier"]]}
+            for group in variant_runs(article, variant)]
 
 
 def latest_per_variant(article: Article) -> list[Generation]:

@@ -21,7 +21,7 @@ REWRITE_PROMPT = (
     "Rewrite the following text in the voice described in your instructions. Keep its facts and "
     "structure; change the wording, rhythm and tone.\n\nText:\n{text}"
 )
-CONTINUE_PROMPT = "Continue the following text in the same voice. Do not repeat it; just go on.\n\n{text}"
+CONTINUE_MIN_NEW_TOKENS = 16  # "Continue writing" asks for more: the model may not end its answer at once
 
 
 logger = logging.getLogger(__name__)
@@ -118,7 +118,8 @@ def _user_prompt(request: DraftRequest) -> tuple[str, str, str]:
         if errors:
             raise DraftError({f"variables.{name}": message for name, message in errors.items()})
         prompt = render(request.template_version.body, values)
-        return Article.Source.TEMPLATE, request.title or request.template_version.template.name, prompt
+        title = request.title.strip() or _title_variable(variables, values) or request.template_version.template.name
+        return Article.Source.TEMPLATE, title, prompt
     if request.rewrite_text.strip():
         if request.style_version is None:
             raise DraftError({"style": "Pick the style to rewrite the text in."})
@@ -128,6 +129,14 @@ def _user_prompt(request: DraftRequest) -> tuple[str, str, str]:
         title = request.title or Truncator(request.prompt.strip().splitlines()[0]).chars(80)
         return Article.Source.FREE, title, request.prompt.strip()
     raise DraftError({"prompt": "Start from a template, write a prompt, or paste a text to rewrite."})
+
+
+def _title_variable(variables, values: dict) -> str:
+    """The value of the template's own "Title" variable (by name or label, any case), if it has one."""
+    for variable in variables:
+        if "title" in (variable.name.strip().lower(), str(variable.as_dict()["label"]).strip().lower()):
+            return (values.get(variable.name) or "").strip()
+    return ""
 
 
 def _enqueue(generation: Generation) -> None:
@@ -140,11 +149,11 @@ def _enqueue(generation: Generation) -> None:
 
 
 def _new_generation(*, article, user, variant, kind, prompt, system_prompt, model, params, seed, model_version=None,
-                    template_version=None, style_version=None, variables=None, prefix="") -> Generation:
+                    template_version=None, style_version=None, variables=None, prefix="", prefill="") -> Generation:
     generation = Generation.objects.create(
         article=article, workspace=article.workspace, variant=variant, kind=kind,
         model_name=model, model_version=model_version, template_version=template_version, style_version=style_version,
-        variables=variables or {}, prompt=prompt, system_prompt=system_prompt, prefix=prefix,
+        variables=variables or {}, prompt=prompt, system_prompt=system_prompt, prefix=prefix, prefill=prefill,
         params=params, seed=seed, created_by=user,
     )
     _enqueue(generation)
@@ -234,6 +243,7 @@ def generation_again(*, generation: Generation, user, kind: str = "regenerate") 
         prompt=generation.prompt, system_prompt=generation.system_prompt, model=generation.model_name,
         model_version=generation.model_version, params=generation.params, seed=seed, template_version=generation.template_version,
         style_version=generation.style_version, variables=generation.variables, prefix=generation.prefix,
+        prefill=generation.prefill,  # a continued run's new take goes on from the same text
     )
     if kind == "retry":
         _continue_from_stored_text(again, generation)
@@ -268,16 +278,27 @@ def _continue_from_stored_text(run: Generation, earlier: Generation) -> None:
 
 @transaction.atomic
 def generation_continue(*, generation: Generation, user) -> Generation:
-    """A new generation that goes on from this one's text."""
+    """A new run that goes on with this one's text as the model's own unfinished answer.
+
+    The same conversation (prompt and system prompt, no new user turn) with the whole text so
+    far as the beginning of the assistant's answer (`prefill`); the page shows that text before
+    the new one (`prefix`). The new tokens are decoded after the end of the prefill, so a token
+    that starts with a space keeps it: `prefix + text` joins as the model wrote it. A fresh
+    length budget, and the model may not end its answer before CONTINUE_MIN_NEW_TOKENS.
+    """
+    from generation.streaming import GenerationParams
+
     _check_capacity(user, 1)
     _check_model_still_there(generation)
+    params = dict(generation.params)
+    limit = params.get("max_new_tokens", GenerationParams().max_new_tokens)
+    params["min_new_tokens"] = min(limit, max(params.get("min_new_tokens") or 0, CONTINUE_MIN_NEW_TOKENS))
     return _new_generation(
         article=generation.article, user=user, variant=generation.variant, kind="continue",
-        prompt=CONTINUE_PROMPT.format(text=generation.prefix + generation.text),
-        system_prompt=generation.system_prompt, model=generation.model_name,
-        model_version=generation.model_version, params=generation.params, seed=_new_seed(), template_version=generation.template_version,
+        prompt=generation.prompt, system_prompt=generation.system_prompt, model=generation.model_name,
+        model_version=generation.model_version, params=params, seed=_new_seed(), template_version=generation.template_version,
         style_version=generation.style_version, variables=generation.variables,
-        prefix=generation.prefix + generation.text,
+        prefix=generation.prefix + generation.text, prefill=generation.prefill + generation.text,
     )
 
 

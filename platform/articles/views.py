@@ -10,12 +10,7 @@ from accounts.permissions import check, require
 from articles import services
 from articles.forms import DraftForm
 from articles.models import Article, Generation
-from articles.selectors import (
-    articles_for,
-    generation_card_context,
-    latest_per_variant,
-    render_markdown,
-)
+from articles.selectors import articles_for, render_markdown, variant_cards
 from core.fields import parse_id
 from core.health import workers_health
 from prompts.forms import ValuesForm
@@ -45,20 +40,25 @@ def _draft_request(form: DraftForm, values: dict) -> services.DraftRequest:
     )
 
 
-def _posted_values_form(request, form: DraftForm) -> ValuesForm | None:
-    """The chosen template's variables as they were posted (None before a post or without one)."""
-    if request.method != "POST" or request.POST.get("source", "template") != "template":
-        return None
-    template_id = parse_id(request.POST.get("template"))
+def _values_form(request, form: DraftForm) -> tuple[ValuesForm | None, PromptTemplate | None]:
+    """The chosen template's variable fields, rendered with the page (never reloaded over it):
+    as posted, after a refused post (what was typed stays, whatever else is wrong); else empty
+    for the template the page was opened with (?template=). None without a template."""
+    posted = request.method == "POST"
+    if posted and request.POST.get("source", "template") != "template":
+        return None, None
+    template_id = parse_id(request.POST.get("template") if posted else request.GET.get("template"))
     template = form.fields["template"].queryset.filter(pk=template_id).first() if template_id else None
-    return ValuesForm(template.current.variable_list(), request.POST, prefix="var") if template else None
+    if template is None:
+        return None, None
+    return ValuesForm(template.current.variable_list(), request.POST if posted else None, prefix="var"), template
 
 
 @login_required
 @require("drafts.create")
 def draft_new(request):
     form = DraftForm(request.workspace, request.POST or None, initial={"template": request.GET.get("template"), "model": request.GET.get("model", "")})
-    values_form = _posted_values_form(request, form)  # what was typed stays, whatever else is wrong
+    values_form, template = _values_form(request, form)
     if request.method == "POST" and form.is_valid():
         values = {k.removeprefix("var-"): v for k, v in request.POST.items() if k.startswith("var-")}
         try:
@@ -72,16 +72,21 @@ def draft_new(request):
                     values_form.add_error(field.removeprefix("variables."), message)
                 else:
                     form.add_error(field if field in form.fields else None, message)
-    return render(request, "articles/new.html", {"form": form, "values_form": values_form, "workers": workers_health()})
+    return render(request, "articles/new.html", {"form": form, "values_form": values_form, "template_obj": template,
+                                                 "workers": workers_health()})
 
 
 @login_required
 @require("drafts.create")
 def template_fields(request):
-    """htmx: the variable form of the chosen template."""
+    """htmx: the variable form of the template just chosen, keeping what was typed into fields
+    of the same name (the request includes the fields shown before)."""
     template_id = parse_id(request.GET.get("template"))
     template = PromptTemplate.objects.filter(workspace=request.workspace, pk=template_id).select_related("current").first() if template_id else None
-    values_form = ValuesForm(template.current.variable_list(), prefix="var") if template else None
+    values_form = None
+    if template:
+        typed = {k.removeprefix("var-"): v for k, v in request.GET.items() if k.startswith("var-") and v.strip()}
+        values_form = ValuesForm(template.current.variable_list(), prefix="var", initial=typed)
     return render(request, "articles/_template_fields.html", {"values_form": values_form, "template_obj": template})
 
 
@@ -101,10 +106,9 @@ def _generation_for(request, pk, action) -> Generation:
 def article_detail(request, pk):
     article = _article_for(request, pk)
     services.generations_sweep_stale()
-    workers = workers_health()
-    cards = [generation_card_context(g, workers, request.membership) for g in latest_per_variant(article)]
     return render(request, "articles/detail.html", {
-        "article": article, "cards": cards, "body_html": render_markdown(article.body) if article.body else "",
+        "article": article, "variants": variant_cards(article, request.membership),
+        "body_html": render_markdown(article.body) if article.body else "",
     })
 
 

@@ -1,7 +1,8 @@
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
 
 from accounts.permissions import require, role_allows
 from core.health import system_health, workers_health
@@ -42,3 +43,8 @@ async def healthz(request):
     """Database, channel layer (round trip) and workers; HTTP 503 when any of them is down."""
     healthy, report = await system_health()
     return JsonResponse(report, status=200 if healthy else 503)
+
+
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever the page links: send them to the icon."""
+    return redirect(static("img/favicon.svg"), permanent=True)

@@ -12,7 +12,7 @@ import lxml.html
 from django.utils.html import escape, strip_tags
 from django.utils.text import Truncator
 
-from articles.selectors import render_markdown  # becomes core.markdown.render_markdown
+from core.markdown import render_markdown
 
 # "Answer key", "Answers:", "The answer sheet", "Answer key (for teachers)", "Answers for part 1"
 ANSWER_KEY = re.compile(r"^\s*(?:the\s+)?(?:answer\s+keys?|answers|answer\s+sheets?)(?:\s*\(.*\)|\s+for\s+.*)?\s*:?\s*$",

@@ -1,5 +1,6 @@
 """The relay: join, send the persisted state, forward newer pieces; no gap, no duplicate."""
 
+import asyncio
 import json
 
 import pytest
@@ -166,7 +167,10 @@ def test_a_page_that_reconnects_before_anything_is_persisted_gets_its_text_repla
         await page.disconnect()
         return messages
 
-    assert text_swaps(async_to_sync(scenario)(), generation.pk) == [("innerHTML", "Hello there"), ("beforeend", "!")]
+    swaps = text_swaps(async_to_sync(scenario)(), generation.pk)
+    # each update replaces the card's text with the whole text so far, rendered
+    assert {swap for swap, _ in swaps} == {"innerHTML"}
+    assert swaps[-1] == ("innerHTML", "<p>Hello there!</p>")
 
 
 @pytest.mark.django_db(transaction=True)
@@ -180,7 +184,7 @@ def test_a_continued_generation_keeps_its_earlier_text_on_the_page(writer, gener
         await page.disconnect()
         return messages
 
-    assert text_swaps(async_to_sync(scenario)(), generation.pk) == [("innerHTML", "Once upon a time. The end")]
+    assert text_swaps(async_to_sync(scenario)(), generation.pk) == [("innerHTML", "<p>Once upon a time. The end</p>")]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -248,3 +252,29 @@ def test_the_draft_page_shows_a_swept_generation_interrupted_with_its_stored_tex
     assert "the text so far is kept" in card and ">Retry</button>" in card
     assert html_text(card.split(f'id="gen-{generation.pk}-text"')[1].split("</div>")[0].split(">", 1)[1]) == "Hello"
     assert "2 tokens ·" not in card  # no tokens/s for a run that did not finish
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_streaming_card_shows_rendered_markdown_at_a_bounded_rate_and_ends_with_the_whole_text(writer, generation):
+    from articles.consumers import RENDER_EVERY_S
+    from core.markdown import render_markdown
+
+    Generation.objects.filter(pk=generation.pk).update(text="", seq=0)
+    words = ["# Water", "\n\n<<Reminders>>", " and", " **more**"] + [f" word{n}" for n in range(40)]
+
+    async def scenario():
+        page = html_communicator_for(writer, generation.article_id)
+        await page.connect()
+        await receive_html(page, 0.3)
+        started = asyncio.get_running_loop().time()
+        for seq, word in enumerate(words, 1):
+            await get_channel_layer().group_send(generation.group_name(), piece(generation.pk, seq, word))
+        messages = await receive_html(page, 1.0)
+        await page.disconnect()
+        return messages, asyncio.get_running_loop().time() - started
+
+    messages, elapsed = async_to_sync(scenario)()
+    swaps = text_swaps(messages, generation.pk)
+    assert swaps[-1] == ("innerHTML", render_markdown("".join(words)))  # the whole text, as it will be when done
+    assert "&lt;&lt;Reminders&gt;&gt;" in swaps[-1][1]
+    assert len(swaps) <= elapsed / RENDER_EVERY_S + 1  # not one render per piece

@@ -127,6 +127,31 @@ def test_a_retry_continues_the_stored_text_as_the_start_of_the_answer(draft, wri
 
 
 @pytest.mark.django_db(transaction=True)
+def test_continue_writing_goes_on_from_the_text_and_joins_it_as_the_model_wrote_it(draft, writer, tiny_model):
+    from articles.runner import model_cache
+    from generation.models import ModelSpec
+    from generation.streaming import GenerationParams, build_prompt_ids, stream_generate
+
+    generation = draft(max_new_tokens=20).generations.get()
+    Generation.objects.filter(pk=generation.pk).update(status="completed", finish_reason="length", seq=3,
+                                                     text="The lantern reduces the cost, the reduction")
+    generation.refresh_from_db()
+    continued = services.generation_continue(generation=generation, user=writer)
+    run_generation(continued.pk)
+    continued.refresh_from_db()
+    assert continued.status == "completed" and continued.text
+    chat = [{"role": "user", "content": "Tell me about lanterns."}]
+    loaded = model_cache().get(ModelSpec.parse(continued.model_name))  # the worker's own copy
+    # the model saw the same conversation with the earlier text as the start of its answer...
+    assert continued.prompt_tokens == len(build_prompt_ids(loaded.tokenizer, messages=chat, prefill=generation.text))
+    # ...and the stored text is exactly its continuation, joined to the earlier text unchanged
+    alone = stream_generate(loaded, messages=chat, prefill=generation.text,
+                            params=GenerationParams(**continued.params, seed=continued.seed))
+    assert continued.text == alone.text()
+    assert continued.prefix + continued.text == generation.text + alone.text()
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_draft_whose_writer_left_the_workspace_is_not_written(draft, writer):
     """The task asks the same permission decision as the page that queued it."""
     generation = draft().generations.get()

@@ -164,7 +164,29 @@ def test_retry_goes_on_from_the_stored_text_with_the_tokens_left(workspace, writ
     assert (again.prefix, again.prefill, again.params["max_new_tokens"]) == ("Once upon a time", "Once upon a time", 67)
 
 
-def test_retry_of_continue_writing_prefills_only_the_answer_not_the_earlier_text(workspace, writer):
+def test_continue_writing_goes_on_with_the_text_as_the_models_own_answer(workspace, writer):
+    article = services.draft_create(workspace=workspace, user=writer, request=services.DraftRequest(
+        prompt="Hi", params={"max_new_tokens": 100}))
+    first = article.generations.get()
+    Generation.objects.filter(pk=first.pk).update(status="completed", text="Chapter one.", seq=2, completion_tokens=80)
+    first.refresh_from_db()
+    continued = services.generation_continue(generation=first, user=writer)
+    # the same conversation, no new user turn; the text so far starts the assistant's answer
+    assert (continued.prompt, continued.system_prompt) == (first.prompt, first.system_prompt)
+    assert (continued.prefix, continued.prefill, continued.kind) == ("Chapter one.", "Chapter one.", "continue")
+    # a fresh length budget, and the model may not end its answer straight away
+    assert continued.params == {"max_new_tokens": 100, "min_new_tokens": services.CONTINUE_MIN_NEW_TOKENS}
+
+    Generation.objects.filter(pk=continued.pk).update(status="completed", text=" Chapter two.", seq=2)
+    continued.refresh_from_db()
+    again = services.generation_continue(generation=continued, user=writer)
+    assert again.prefix == again.prefill == "Chapter one. Chapter two."
+    # regenerating a continuation writes another continuation of the same text, not a fresh start
+    other = services.generation_again(generation=continued, user=writer, kind="regenerate")
+    assert (other.prompt, other.prefix, other.prefill) == ("Hi", "Chapter one.", "Chapter one.")
+
+
+def test_retry_of_continue_writing_prefills_the_whole_answer_so_far(workspace, writer):
     article = services.draft_create(workspace=workspace, user=writer, request=services.DraftRequest(prompt="Hi"))
     first = article.generations.get()
     Generation.objects.filter(pk=first.pk).update(status="completed", text="Chapter one.", seq=2)
@@ -173,9 +195,22 @@ def test_retry_of_continue_writing_prefills_only_the_answer_not_the_earlier_text
     Generation.objects.filter(pk=continued.pk).update(status="interrupted", text=" Chapter", seq=1, completion_tokens=2)
     continued.refresh_from_db()
     retry = services.generation_again(generation=continued, user=writer, kind="retry")
-    assert retry.prefix == "Chapter one. Chapter"  # what the page shows before the new text
-    assert retry.prefill == " Chapter"  # what the model wrote of its answer to the continue prompt
-    assert retry.prompt == continued.prompt
+    assert retry.prefix == retry.prefill == "Chapter one. Chapter"
+    assert retry.prompt == continued.prompt == "Hi"
+
+
+@pytest.mark.parametrize(("variable", "title", "expected"), [
+    ({"name": "title"}, "", "Ten ways to save water"),
+    ({"name": "headline", "label": "Title"}, "", "Ten ways to save water"),
+    ({"name": "Title"}, "My own title", "My own title"),
+    ({"name": "subject"}, "", "Blog post"),
+])
+def test_the_template_title_variable_names_the_article(workspace, writer, variable, title, expected):
+    template = prompt_create(workspace=workspace, user=writer, name="Blog post", category="free",
+                             body=f"Write {{{variable['name']}}}.", variables=[variable])
+    article = services.draft_create(workspace=workspace, user=writer, request=services.DraftRequest(
+        title=title, template_version=template.current, variables={variable["name"]: "Ten ways to save water"}))
+    assert article.title == expected
 
 
 def test_regenerate_starts_over(workspace, writer):

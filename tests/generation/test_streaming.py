@@ -249,3 +249,21 @@ def test_the_seed_drawn_for_a_request_reproduces_its_text(tiny):
     first = generate(tiny, prompt="The sea", params=GenerationParams(max_new_tokens=8, min_new_tokens=8))
     again = generate(tiny, prompt="The sea", params=GenerationParams(max_new_tokens=8, min_new_tokens=8, seed=first.seed))
     assert again.text == first.text
+
+
+@pytest.mark.parametrize(("prefill", "new"), [("the reduction", " One key point"), ("wanted to", " go on."),
+                                               ("Line one.\n", "Line two")])
+def test_text_after_a_prefill_keeps_the_space_its_first_token_starts_with(smollm2_tokenizer_dir, prefill, new):
+    """The real (SmolLM2, byte-level BPE) tokenizer: a continuation's first token carries its own
+    leading space; decoded after the end of the prefill it is neither lost nor doubled."""
+    from transformers import AutoTokenizer
+
+    from generation.streaming import PREFILL_CONTEXT_TOKENS
+
+    tokenizer = AutoTokenizer.from_pretrained(smollm2_tokenizer_dir)
+    prefill_ids = tokenizer(prefill, add_special_tokens=False)["input_ids"]
+    new_ids = tokenizer(prefill + new, add_special_tokens=False)["input_ids"][len(prefill_ids):]
+    decoder = IncrementalDecoder(tokenizer, prefill_ids[-PREFILL_CONTEXT_TOKENS:])
+    text = "".join(decoder.push(token) for token in new_ids) + decoder.flush()
+    assert text == new
+    assert prefill + text == tokenizer.decode(prefill_ids + new_ids, clean_up_tokenization_spaces=False)
