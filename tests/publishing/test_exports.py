@@ -4,6 +4,7 @@ import io
 import re
 from pathlib import Path
 
+import lxml.html
 import pytest
 from docx import Document
 
@@ -74,7 +75,12 @@ def test_html_export_is_a_standalone_sanitised_document(member, make_article):
     html = response.content.decode()
     assert response["Content-Disposition"] == 'attachment; filename="careful.html"'
     assert html.startswith("<!doctype html>") and "<title>Careful</title>" in html
-    assert "<script" not in html and "onerror" not in html and "javascript:" not in html
+    document = lxml.html.fromstring(html)
+    assert not document.xpath("//script"), "a script element survived"
+    assert not [a for el in document.iter() for a in el.attrib if a.lower().startswith("on")], "an event handler survived"
+    assert "javascript:" not in html
+    # what is not markup stays, as text
+    assert "Hi <script>alert(1)</script> <img src=x onerror=alert(1)> go" in document.text_content()
 
 
 def test_an_unknown_export_format_is_not_found(member, lesson):
