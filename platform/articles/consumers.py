@@ -22,7 +22,7 @@ from django.template.loader import render_to_string
 
 from accounts.permissions import PermissionDenied, check, membership_for
 from articles.events import generation_state
-from articles.models import Article, Generation, article_group, generation_group
+from articles.models import SUGGESTION, Article, Generation, article_group, generation_group
 from articles.relay import Relay
 from core.layer_watch import ReconnectOnLayerLoss, layer_errors, layer_watch
 
@@ -230,7 +230,8 @@ def _authorized_article_generations(user, article_id: int) -> list[int]:
         raise Http404
     membership = membership_for(user, article.workspace_id)
     check(membership, "drafts.view", article)
-    return list(article.generations.values_list("pk", flat=True)), membership
+    variants = article.generations.exclude(kind=SUGGESTION)  # rewrite suggestions stream in the editor
+    return list(variants.values_list("pk", flat=True)), membership
 
 
 def _render_card(gid: int, membership, placement: str = "replace") -> str:

@@ -3,7 +3,7 @@ import nh3
 from django.db.models import QuerySet
 
 from accounts.permissions import can
-from articles.models import Article, Generation
+from articles.models import SUGGESTION, Article, Generation
 from core.health import workers_health
 
 
@@ -37,7 +37,8 @@ def generation_card_context(generation: Generation, workers=None, membership=Non
 
 def latest_per_variant(article: Article) -> list[Generation]:
     latest = {}
-    for generation in article.generations.select_related("model_version").order_by("variant", "created_at"):
+    variants = article.generations.exclude(kind=SUGGESTION).select_related("model_version")
+    for generation in variants.order_by("variant", "created_at"):
         latest[generation.variant] = generation
     return [latest[v] for v in sorted(latest)]
 

@@ -1,6 +1,7 @@
 """Line diffs for version histories, shaped for templates (one dict per line)."""
 
 import difflib
+import re
 
 
 def line_diff(old: str, new: str) -> list[dict]:
@@ -26,3 +27,41 @@ def compare_versions(versions, query, text) -> dict:
     old = get_object_or_404(versions, number=a)
     new = get_object_or_404(versions, number=b)
     return {"old": old, "new": new, "numbers": numbers, "diff": line_diff(text(old), text(new))}
+
+
+_WORDS = re.compile(r"\s+|[^\s]+")
+
+
+def word_diff(old: str, new: str) -> list[dict]:
+    """A word-level diff for prose: runs of {"kind": "same" | "added" | "removed", "text"} that,
+    read in order, give `old` (same + removed) and `new` (same + added). Whitespace counts as a
+    word, so line breaks survive; a changed word shows as removed then added."""
+    old_words, new_words = _WORDS.findall(old or ""), _WORDS.findall(new or "")
+    runs: list[dict] = []
+
+    def emit(kind: str, words: list[str]) -> None:
+        text = "".join(words)
+        if not text:
+            return
+        if runs and runs[-1]["kind"] == kind:
+            runs[-1]["text"] += text
+        else:
+            runs.append({"kind": kind, "text": text})
+
+    matcher = difflib.SequenceMatcher(None, old_words, new_words, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            emit("same", old_words[i1:i2])
+        else:
+            emit("removed", old_words[i1:i2])
+            emit("added", new_words[j1:j2])
+    return runs
+
+
+def diff_counts(runs: list[dict]) -> dict:
+    """Words added and removed in a word_diff (for a one-line summary)."""
+    counts = {"added": 0, "removed": 0}
+    for run in runs:
+        if run["kind"] in counts:
+            counts[run["kind"]] += len(run["text"].split())
+    return counts
