@@ -48,13 +48,21 @@ def word_diff(old: str, new: str) -> list[dict]:
         else:
             runs.append({"kind": kind, "text": text})
 
-    matcher = difflib.SequenceMatcher(None, old_words, new_words, autojunk=False)
-    for op, i1, i2, j1, j2 in matcher.get_opcodes():
-        if op == "equal":
-            emit("same", old_words[i1:i2])
-        else:
-            emit("removed", old_words[i1:i2])
-            emit("added", new_words[j1:j2])
+    opcodes = difflib.SequenceMatcher(None, old_words, new_words, autojunk=False).get_opcodes()
+    removed: list[str] = []
+    added: list[str] = []
+    for n, (op, i1, i2, j1, j2) in enumerate(opcodes):
+        between_changes = 0 < n < len(opcodes) - 1 and not "".join(old_words[i1:i2]).strip()
+        if op != "equal" or between_changes:  # a lone space between two changes joins them
+            removed += old_words[i1:i2]
+            added += new_words[j1:j2]
+            continue
+        emit("removed", removed)
+        emit("added", added)
+        removed, added = [], []
+        emit("same", old_words[i1:i2])
+    emit("removed", removed)
+    emit("added", added)
     return runs
 
 
