@@ -13,6 +13,7 @@ from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import trigger_client_event
 
 from accounts.permissions import WorkspacePermissionDenied, can, check
 from articles import editing
@@ -205,12 +206,13 @@ def article_comment_add(request, pk):
     try:
         comment_add(article=article, membership=request.membership, **posted)
     except FieldErrors as exc:
-        if request.htmx:  # htmx swaps 2xx answers only: the panel shows the errors by the fields
-            return render(request, "articles/_comments.html", _comments_context(request, article, exc.errors, posted))
+        if request.htmx:  # htmx swaps 2xx answers only: the list, and the errors by the form
+            return render(request, "articles/_comments_added.html", _comments_context(request, article, exc.errors, posted))
         messages.error(request, " ".join(exc.errors.values()))
         return redirect("article_edit", pk=article.pk)
     if request.htmx:
-        return render(request, "articles/_comments.html", _comments_context(request, article))
+        response = render(request, "articles/_comments_added.html", _comments_context(request, article))
+        return trigger_client_event(response, "comment-added")  # the editor's script empties the form
     messages.success(request, "Comment added.")
     return redirect("article_edit", pk=article.pk)
 

@@ -19,6 +19,7 @@
   function start() {
     const form = document.getElementById("editor");
     setUpSelection();
+    document.body.addEventListener("comment-added", () => document.getElementById("comment-form")?.reset());
     if (!form) return;
     const { body, title, revision, note } = form.elements;
     const csrf = form.elements.csrfmiddlewaretoken.value;
@@ -94,6 +95,7 @@
         conflictBox.innerHTML = html;
         say("Not saved: someone else saved first. Your text is still here.", true);
         conflictBox.scrollIntoView({ behavior: "smooth", block: "start" });
+        document.body.dispatchEvent(new CustomEvent("article-saved")); // their revision joins the list
         return;
       } else {
         dirty = true; // kept for the next attempt, made on the next change

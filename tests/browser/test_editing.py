@@ -1,0 +1,139 @@
+"""Two editors edit one article at once in real browsers: the stale autosave is refused, the
+conflict shows both texts, nothing typed is lost, and "keep mine" saves it as the next revision."""
+
+import pytest
+from playwright.sync_api import expect
+
+from accounts.permissions import membership_for
+from articles import services
+from articles.models import Article, Generation
+from tests.browser.test_content_security_policy import LISTENER
+from tests.conftest import ARTIFACTS
+
+pytestmark = pytest.mark.browser
+
+GENERATED = "The Sun Lantern charges all day.\n\nIt lights a tent for **eight hours** on one charge."
+
+
+def open_editor(browser, base, username, article, width=1280, problems=None):
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    if problems is not None:  # CSP violations and script errors (a refused save's 409 is expected)
+        page.expose_function("reportCspViolation", lambda text: problems.append(f"{username}: {text}"))
+        page.add_init_script(LISTENER)
+        page.on("pageerror", lambda error: problems.append(f"{username}: page error: {error}"))
+        page.on("console", lambda m: problems.append(f"{username}: console: {m.text}")
+                if m.type == "error" and "Failed to load resource" not in m.text else None)
+        page.on("response", lambda r: problems.append(f"{username}: {r.status} {r.url}")
+                if r.status >= 400 and r.status != 409 and not r.url.endswith("/favicon.ico") else None)
+    page.goto(base + "/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill("correct horse 42")
+    page.get_by_role("button", name="Log in").click()
+    page.goto(f"{base}/write/articles/{article.pk}/")
+    page.get_by_test_id("edit-link").click()
+    expect(page.get_by_test_id("save-status")).to_have_text("Saved r1")
+    return context, page
+
+
+def type_at_end(page, text):
+    area = page.locator("#editor-body")
+    area.click()
+    page.keyboard.press("Control+End")
+    page.keyboard.type(text)
+
+
+def test_two_editors_conflict_and_nothing_is_lost(asgi_server, browser, make_member, workspace):
+    writer = make_member("writer", workspace, username="wendy")
+    make_member("editor", workspace, username="alice")
+    make_member("editor", workspace, username="bob")
+    article = services.draft_create(workspace=workspace, user=writer, request=services.DraftRequest(prompt="Lantern"))
+    generation = article.generations.get()
+    Generation.objects.filter(pk=generation.pk).update(status="completed", text=GENERATED)
+    generation.refresh_from_db()
+    services.article_choose(article=article, generation=generation, membership=membership_for(writer, workspace.pk))
+
+    problems: list[str] = []
+    context_a, a = open_editor(browser, asgi_server, "alice", article, problems=problems)
+    context_b, b = open_editor(browser, asgi_server, "bob", article, problems=problems)
+    try:
+        # live preview: rendered Markdown, updated as one types
+        expect(a.get_by_test_id("preview").locator("strong")).to_have_text("eight hours")
+        type_at_end(a, "\n\nAlice adds *a line*.")
+        expect(a.get_by_test_id("preview").locator("em")).to_have_text("a line")
+        expect(a.get_by_test_id("save-status")).to_contain_text("Saved r2")
+        expect(a.get_by_test_id("base-revision")).to_have_value("2")
+
+        type_at_end(b, "\n\nBob's closing sentence.")
+        conflict = b.get_by_test_id("conflict")
+        expect(conflict).to_be_visible()
+        expect(conflict.get_by_test_id("conflict-theirs")).to_contain_text("Alice adds *a line*.")
+        expect(conflict.get_by_test_id("conflict-yours")).to_contain_text("Bob's closing sentence.")
+        expect(conflict.get_by_test_id("conflict-diff").locator("ins")).to_contain_text("Bob's closing sentence.")
+        expect(conflict.get_by_test_id("conflict-diff").locator("del")).to_contain_text("Alice adds *a line*.")
+        expect(b.locator("#editor-body")).to_have_value(GENERATED + "\n\nBob's closing sentence.")
+        assert Article.objects.get(pk=article.pk).body.endswith("Alice adds *a line*.")  # theirs kept
+        # autosave waits while the conflict is shown: typing more saves nothing
+        type_at_end(b, " More.")
+        b.wait_for_timeout(2500)
+        assert Article.objects.get(pk=article.pk).revision == 2
+        ARTIFACTS.mkdir(exist_ok=True)
+        b.screenshot(path=str(ARTIFACTS / "editor-conflict-1280.png"), full_page=True)
+
+        b.get_by_role("button", name="Keep mine (save over theirs)").click()
+        expect(b.get_by_test_id("save-status")).to_contain_text("Saved r3")
+        expect(conflict).to_be_hidden()
+        saved = Article.objects.get(pk=article.pk)
+        assert saved.revision == 3 and saved.body == GENERATED + "\n\nBob's closing sentence. More."
+        assert saved.revisions.get(number=3).note == "Kept mine over r2"
+        expect(b.get_by_test_id("revision-3")).to_contain_text("bob")
+        expect(b.get_by_test_id("revision-2")).to_contain_text("alice")
+        expect(b.get_by_test_id("revision-1")).to_contain_text("100%")
+
+        # a comment on a passage selected in the text
+        b.evaluate("""() => { const area = document.getElementById('editor-body');
+            area.focus(); area.setSelectionRange(4, 16); area.dispatchEvent(new Event('select')); }""")
+        expect(b.locator("#comment-quote")).to_have_value("Sun Lantern")
+        expect(b.locator("#rewrite-passage")).to_have_value("Sun Lantern")
+        b.locator("#comment-body").fill("Trademark sign here?")
+        b.get_by_role("button", name="Add comment").click()
+        expect(b.get_by_test_id("comment")).to_contain_text("Trademark sign here?")
+        expect(b.get_by_test_id("comment").locator("blockquote")).to_have_text("Sun Lantern")
+        expect(b.locator("#comment-body")).to_have_value("")
+
+        # Alice takes theirs (Bob's): the editor reloads with the latest
+        type_at_end(a, " Alice again.")
+        expect(a.get_by_test_id("conflict")).to_be_visible()
+        a.get_by_role("button", name="Take theirs").click()
+        expect(a.locator("#editor-body")).to_have_value(saved.body)
+        expect(a.get_by_test_id("base-revision")).to_have_value("3")
+        b.screenshot(path=str(ARTIFACTS / "editor-1280.png"), full_page=True)
+    finally:
+        context_a.close()
+        context_b.close()
+    assert not problems, problems
+
+
+def test_editor_is_usable_on_a_phone(asgi_server, browser, make_member, workspace):
+    writer = make_member("writer", workspace, username="wendy")
+    article = services.draft_create(workspace=workspace, user=writer, request=services.DraftRequest(prompt="Lantern"))
+    generation = article.generations.get()
+    Generation.objects.filter(pk=generation.pk).update(status="completed", text=GENERATED)
+    generation.refresh_from_db()
+    services.article_choose(article=article, generation=generation, membership=membership_for(writer, workspace.pk))
+    context, page = open_editor(browser, asgi_server, "wendy", article, width=390)
+    try:
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"the editor scrolls sideways on a phone ({width}px wide)"
+        type_at_end(page, "\n\nTyped on a phone.")
+        expect(page.get_by_test_id("save-status")).to_contain_text("Saved r2")
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "editor-390.png"), full_page=True)
+        page.goto(f"{asgi_server}/write/articles/{article.pk}/revisions/?a=chosen&b=2")
+        expect(page.get_by_test_id("diff").locator("ins")).to_contain_text("Typed on a phone.")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"the diff page scrolls sideways on a phone ({width}px wide)"
+        page.screenshot(path=str(ARTIFACTS / "revisions-390.png"), full_page=True)
+    finally:
+        context.close()
