@@ -211,6 +211,7 @@
         text.textContent = (fresh ? "" : text.textContent) + event.text;
         fresh = false;
       } else if (event.type === "state") {
+        card.classList.replace(`status-${card.dataset.status}`, `status-${event.status}`);
         card.dataset.status = event.status;
         pill.textContent = LABELS[event.status] || event.status;
         if (typeof event.text === "string") text.textContent = event.text;

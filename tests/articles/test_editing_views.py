@@ -16,9 +16,10 @@ def client_for(user) -> Client:
     return client
 
 
-def save(client, article, body, revision, title=None, **extra):
-    return client.post(f"/write/articles/{article.pk}/save/",
-                       {"title": title or article.title, "body": body, "revision": revision, **extra}, **AUTOSAVE)
+def save(client, draft, body, revision, title=None, **extra):
+    """What the editor's script posts: title, text and the base revision."""
+    return client.post(f"/write/articles/{draft.pk}/save/",
+                       {"title": title or draft.title, "body": body, "revision": revision, **extra}, **AUTOSAVE)
 
 
 def test_editor_page_shows_the_text_preview_and_base_revision(article, writer):  # noqa: F811
@@ -49,7 +50,7 @@ def test_stale_save_answers_409_with_both_texts_and_keeps_theirs(article, writer
     response = save(client_for(writer), article, "Writer rewrote it all.", 1)
     html = response.content.decode()
     assert response.status_code == 409
-    assert 'data-testid="conflict-theirs">' + GENERATED.replace("\n", "\n") in html
+    assert 'data-testid="conflict-theirs">' + GENERATED in html
     assert "Editor was here." in html and "Writer rewrote it all." in html
     assert "<ins>" in html and "<del>" in html  # the word diff between them
     assert 'data-latest-revision="2"' in html and "Keep mine (save over theirs)" in html

@@ -137,3 +137,72 @@ def test_editor_is_usable_on_a_phone(asgi_server, browser, make_member, workspac
         page.screenshot(path=str(ARTIFACTS / "revisions-390.png"), full_page=True)
     finally:
         context.close()
+
+
+def send_event(generation_id: int, event: dict) -> None:
+    """What a worker sends on the channel layer (from another thread: Playwright's sync API keeps
+    an event loop running in this one)."""
+    import asyncio
+    import threading
+
+    from channels.layers import get_channel_layer
+
+    from articles.models import generation_group
+
+    thread = threading.Thread(target=lambda: asyncio.run(get_channel_layer().group_send(generation_group(generation_id), event)))
+    thread.start()
+    thread.join()
+
+
+def test_rewrite_a_passage_streams_a_suggestion_that_the_editor_accepts(asgi_server, browser, make_member, workspace):
+    from articles.events import state_event
+
+    writer = make_member("writer", workspace, username="wendy")
+    article = services.draft_create(workspace=workspace, user=writer, request=services.DraftRequest(prompt="Lantern"))
+    generation = article.generations.get()
+    Generation.objects.filter(pk=generation.pk).update(status="completed", text=GENERATED)
+    generation.refresh_from_db()
+    services.article_choose(article=article, generation=generation, membership=membership_for(writer, workspace.pk))
+    problems: list[str] = []
+    context, page = open_editor(browser, asgi_server, "wendy", article, problems=problems)
+    try:
+        page.evaluate("""() => { const area = document.getElementById('editor-body');
+            const start = area.value.indexOf('It lights'); area.focus();
+            area.setSelectionRange(start, area.value.length); area.dispatchEvent(new Event('select')); }""")
+        expect(page.locator("#rewrite-passage")).to_have_value("It lights a tent for **eight hours** on one charge.")
+        page.locator("#rewrite-instruction").fill("Make it punchier.")
+        with page.expect_websocket() as socket_info:
+            page.get_by_role("button", name="Rewrite this passage").click()
+        socket_info.value.wait_for_event("framereceived")  # the suggestion's state: queued
+        suggestion = Generation.objects.get(kind="suggestion")
+        assert suggestion.passage == "It lights a tent for **eight hours** on one charge."
+        card = page.get_by_test_id("suggestion")
+        expect(card.get_by_role("button", name="Accept")).to_be_disabled()
+        send_event(suggestion.pk, {"type": "generation.piece", "id": suggestion.pk, "seq": 1, "text": "Eight hours",
+                                   "tokens": 1, "elapsed": 0.1})
+        expect(card.get_by_test_id("suggestion-text")).to_have_text("Eight hours")
+        send_event(suggestion.pk, {"type": "generation.piece", "id": suggestion.pk, "seq": 2, "text": " of light.",
+                                   "tokens": 2, "elapsed": 0.2})
+        expect(card.get_by_test_id("suggestion-text")).to_have_text("Eight hours of light.")
+        Generation.objects.filter(pk=suggestion.pk).update(status="completed", text="Eight hours of light.", seq=2)
+        send_event(suggestion.pk, state_event(Generation.objects.get(pk=suggestion.pk)))
+        expect(card.get_by_role("button", name="Accept")).to_be_enabled()
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "editor-suggestion-1280.png"), full_page=True)
+
+        card.get_by_role("button", name="Accept").click()
+        expect(page.locator("#editor-body")).to_have_value("The Sun Lantern charges all day.\n\nEight hours of light.")
+        expect(page.get_by_test_id("save-status")).to_contain_text("Saved r2")
+        expect(page.get_by_test_id("suggestion")).to_have_count(0)
+        expect(page.get_by_test_id("preview")).to_contain_text("Eight hours of light.")
+        expect(page.get_by_test_id("revision-2")).to_contain_text("Accepted a rewrite suggestion")
+        saved = Article.objects.get(pk=article.pk)
+        revision = saved.revisions.get(number=2)
+        assert revision.generation_id == suggestion.pk and revision.machine_share == 1.0
+        assert Generation.objects.get(pk=suggestion.pk).outcome == "accepted"
+        # typing after the accept starts from the new revision
+        type_at_end(page, " Really.")
+        expect(page.get_by_test_id("save-status")).to_contain_text("Saved r3")
+    finally:
+        context.close()
+    assert not problems, problems
