@@ -7,6 +7,8 @@ The editor's script (static/articles/editor.js) posts saves with the header X-Ed
 and gets fragments back: 200 saved, 409 the conflict, 400 bad input, 403 not allowed.
 """
 
+import re
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, JsonResponse
@@ -26,7 +28,10 @@ from articles.workflow import edit_refusal
 from core.diffing import diff_counts, word_diff
 from core.errors import FieldErrors
 from core.fields import parse_id
+from core.text import unstorable_reason
 from styles.models import StyleProfile
+
+REVISION_NUMBER = re.compile(r"[0-9]{1,9}")  # 0: the article has no revision yet
 
 
 def markdown_html(text: str) -> str:
@@ -107,13 +112,14 @@ def article_save_view(request, pk):
         if _autosave(request):
             return render(request, "articles/_edit_status.html", {"error": refusal}, status=403)
         raise WorkspacePermissionDenied(refusal)
-    base = request.POST.get("revision", "")
+    base, note = request.POST.get("revision", ""), request.POST.get("note", "").strip()[:200]
     try:
-        if not base.isdigit():
+        if not REVISION_NUMBER.fullmatch(base):
             raise FieldErrors({"revision": "The base revision is missing; reload the editor."})
+        if reason := unstorable_reason(note):
+            raise FieldErrors({"note": f"The note {reason}."})
         revision = article_save(article=article, membership=request.membership, title=request.POST.get("title", ""),
-                                body=request.POST.get("body", ""), base_revision=int(base),
-                                note=request.POST.get("note", "")[:200])
+                                body=request.POST.get("body", ""), base_revision=int(base), note=note)
     except EditConflict as exc:
         context = _conflict_context(request, article, exc)
         if _autosave(request):

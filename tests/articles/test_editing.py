@@ -8,7 +8,6 @@ from accounts.permissions import WorkspacePermissionDenied, membership_for
 from articles import editing, services
 from articles.models import Article, ArticleRevision, Generation
 from articles.revisions import EditConflict, article_save
-from core.diffing import word_diff
 from styles.services import style_create
 
 GENERATED = "The Sun Lantern charges all day.\n\nIt lights a tent for eight hours on one charge."
@@ -143,10 +142,3 @@ def test_discarding_a_suggestion_cancels_it_and_keeps_the_text(article, editor):
     article.refresh_from_db()
     assert article.body == GENERATED and article.revision == 1
 
-
-def test_word_diff_reads_back_both_texts():
-    old, new = "The quick brown fox.\nJumps high.", "The slow brown fox.\nJumps over it."
-    runs = word_diff(old, new)
-    assert "".join(r["text"] for r in runs if r["kind"] != "added") == old
-    assert "".join(r["text"] for r in runs if r["kind"] != "removed") == new
-    assert {"kind": "removed", "text": "quick"} in runs and {"kind": "added", "text": "slow"} in runs

@@ -175,3 +175,19 @@ def test_accept_answers_the_new_text_and_revision(article, editor):  # noqa: F81
     assert Article.objects.get(pk=article.pk).revisions.get(number=2).generation_id == suggestion.pk
     again = client_for(editor).post(f"/write/suggestions/{suggestion.pk}/discard/")
     assert again.status_code == 400 and "accepted already" in again.json()["error"]
+
+
+@pytest.mark.parametrize("value", ["abc", "9" * 30, "9" * 5000, "-1", "١٢", ""])
+def test_bad_numbers_in_the_editor_are_never_a_server_error(article, editor, value):  # noqa: F811
+    client = client_for(editor)
+    answers = {
+        "save": save(client, article, "Text", value).status_code,
+        "diff": client.get(f"/write/articles/{article.pk}/revisions/", {"a": value, "b": value}).status_code,
+        "restore": client.post(f"/write/articles/{article.pk}/revisions/1/restore/", {"revision": value}).status_code,
+        "rewrite": client.post(f"/write/articles/{article.pk}/suggestions/", {"passage": "x", "style": value}).status_code,
+        "accept": client.post(f"/write/suggestions/{article.chosen_id}/accept/", {"revision": value}).status_code,
+    }
+    assert all(code < 500 for code in answers.values()), answers
+    assert answers["save"] == 400
+    huge = client.post(f"/write/articles/{article.pk}/revisions/{'9' * 30}/restore/")
+    assert huge.status_code in (302, 404)
