@@ -142,3 +142,24 @@ def test_discarding_a_suggestion_cancels_it_and_keeps_the_text(article, editor):
     article.refresh_from_db()
     assert article.body == GENERATED and article.revision == 1
 
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_writes_a_suggestion_that_is_then_accepted(workspace, writer, tiny_model):
+    from articles.runner import run_generation
+
+    article = services.draft_create(workspace=workspace, user=writer, request=services.DraftRequest(
+        prompt="Lantern", params={"max_new_tokens": 12}))
+    generation = article.generations.get()
+    Generation.objects.filter(pk=generation.pk).update(status="completed", text=GENERATED)
+    generation.refresh_from_db()
+    membership = member(writer, article)
+    services.article_choose(article=article, generation=generation, membership=membership)
+    suggestion = editing.suggestion_create(article=article, membership=membership, passage="The Sun Lantern",
+                                           instruction="Use a shorter name.")
+    assert suggestion.params["max_new_tokens"] == 12  # the article's parameters, without a style
+    run_generation(suggestion.pk)
+    suggestion.refresh_from_db()
+    assert suggestion.status == "completed" and editing.suggestion_text(suggestion)
+    revision = editing.suggestion_accept(suggestion=suggestion, membership=membership, base_revision=1)
+    assert revision.body.startswith(editing.suggestion_text(suggestion)) and revision.number == 2
