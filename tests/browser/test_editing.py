@@ -203,6 +203,17 @@ def test_rewrite_a_passage_streams_a_suggestion_that_the_editor_accepts(asgi_ser
         # typing after the accept starts from the new revision
         type_at_end(page, " Really.")
         expect(page.get_by_test_id("save-status")).to_contain_text("Saved r3")
+
+        # a suggestion still queued is discarded: cancelled, the text stays as it is
+        page.evaluate("""() => { const area = document.getElementById('editor-body');
+            area.focus(); area.setSelectionRange(4, 15); area.dispatchEvent(new Event('select')); }""")
+        page.get_by_role("button", name="Rewrite this passage").click()
+        expect(page.get_by_test_id("suggestion")).to_have_count(1)
+        page.get_by_test_id("suggestion").get_by_role("button", name="Discard").click()
+        expect(page.get_by_test_id("suggestion")).to_have_count(0)
+        second = Generation.objects.filter(kind="suggestion").latest("created_at")
+        assert (second.passage, second.outcome, second.status) == ("Sun Lantern", "discarded", "cancelled")
+        assert Article.objects.get(pk=article.pk).revision == 3
     finally:
         context.close()
     assert not problems, problems
