@@ -130,6 +130,12 @@
         save();
       }
     });
+    document.addEventListener("keydown", (event) => {
+      if ((event.ctrlKey || event.metaKey) && event.key === "s") { // save now, not the browser's "save page"
+        event.preventDefault();
+        form.requestSubmit();
+      }
+    });
     window.addEventListener("beforeunload", (event) => {
       if (dirty || inFlight) event.preventDefault();
     });
