@@ -217,3 +217,36 @@ def test_rewrite_a_passage_streams_a_suggestion_that_the_editor_accepts(asgi_ser
     finally:
         context.close()
     assert not problems, problems
+
+
+SLOW_SAVES = """
+const realFetch = window.fetch;
+window.fetch = async (url, options) => {
+  if (String(url).endsWith("/save/")) await new Promise((resolve) => setTimeout(resolve, 2500));
+  return realFetch(url, options);
+};
+"""
+
+
+def test_typing_during_a_slow_save_is_saved_next(asgi_server, browser, make_member, workspace):
+    writer = make_member("writer", workspace, username="wendy")
+    article = services.draft_create(workspace=workspace, user=writer, request=services.DraftRequest(prompt="Lantern"))
+    generation = article.generations.get()
+    Generation.objects.filter(pk=generation.pk).update(status="completed", text=GENERATED)
+    generation.refresh_from_db()
+    services.article_choose(article=article, generation=generation, membership=membership_for(writer, workspace.pk))
+    context, page = open_editor(browser, asgi_server, "wendy", article)
+    try:
+        page.add_init_script(SLOW_SAVES)
+        page.reload()
+        type_at_end(page, " First.")
+        expect(page.get_by_test_id("save-status")).to_have_text("Saving…", timeout=5000)
+        type_at_end(page, " Second.")  # while the first save is on its way
+        page.locator("#editor-title").click()  # blur: asks for a save while one is in flight
+        expect(page.get_by_test_id("save-status")).to_contain_text("Saved r3", timeout=15_000)
+        saved = Article.objects.get(pk=article.pk)
+        assert saved.body == GENERATED + " First. Second."
+        assert list(saved.revisions.order_by("number").values_list("body", flat=True))[1:] == [
+            GENERATED + " First.", GENERATED + " First. Second."]
+    finally:
+        context.close()
