@@ -31,7 +31,16 @@ def test_untrusted_ids_and_numbers_in_pages_and_api(admin_client, workspace, val
         "api page": admin_client.get("/api/prompts/", {"page": value}).status_code,
         "api version": admin_client.get(f"/api/datasets/{version.dataset_id}/records/", {"version": value}).status_code,
         "training runs": admin_client.get("/training/", {"status": value, "page": value}).status_code,
+        "review queue": admin_client.get("/review/", {k: value for k in (
+            "status", "writer", "template", "style", "model", "older_than_days", "newer_than_days", "sort", "page")}).status_code,
+        "my drafts": admin_client.get("/write/mine/", {"page": value}).status_code,
         "new run": admin_client.get("/training/new/", {"dataset_version": value, "base_model": value}).status_code,
+        "articles picker": admin_client.get("/datasets/add-articles/", {
+            "dataset": value, "article": value, "page": value}).status_code,
+        "add articles": admin_client.post("/datasets/add-articles/", {
+            "dataset": value, "articles": [value]}).status_code,
+        "api add articles": admin_client.post(f"/api/datasets/{version.dataset_id}/versions/from-articles/", {
+            "articles": [value]}, content_type="application/json").status_code,
         "run estimate": admin_client.get("/training/estimate/", {
             "dataset_version": version.pk, "method": "lora", "preset": "quick", "params_shown": "1",
             "max_steps": value, "seed": value, "learning_rate": value, "validation_fraction": value}).status_code,

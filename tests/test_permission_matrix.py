@@ -94,6 +94,7 @@ RULES: dict[str, Rule] = {
     "corpora:version_dedupe": R("/datasets/{dataset}/v1/dedupe/", "admin", method="POST"),
     "corpora:version_split": R("/datasets/{dataset}/v1/split/", "admin", method="POST", data={"validation_fraction": "0.5", "seed": "1"}),
     "corpora:version_export": R("/datasets/{dataset}/v1/export/"),
+    "corpora:articles_to_dataset": R("/datasets/add-articles/", "editor"),
     # drafts (the article is the author's: steering it is for editors)
     "write": R("/write/"),
     "draft_new": R("/write/new/"),
@@ -114,6 +115,11 @@ RULES: dict[str, Rule] = {
     "suggestion_discard": R("/write/suggestions/{generation}/discard/", "editor", method="POST"),
     "generation_cancel": R("/write/generations/{generation}/cancel/", "editor", method="POST"),
     "generation_again": R("/write/generations/{generation}/regenerate/", "editor", method="POST"),
+    # workflow (submitting someone else's article is for editors; the draft has no text yet: 409)
+    "article_transition": R("/write/articles/{article}/transition/submit/", "editor", method="POST"),
+    "my_drafts": R("/write/mine/"),
+    "review_queue": R("/review/"),  # offered to editors in the navigation; reading it is harmless
+    "published_list": R("/published/"),
     # models
     "catalog:model_list": R("/models/"),
     "catalog:model_create": R("/models/new/", "admin"),
@@ -147,6 +153,8 @@ RULES: dict[str, Rule] = {
     "api-dataset-files": API("/api/datasets/{dataset}/files/", "admin", method="POST", data={}, multipart=True),
     "api-dataset-dedupe": API("/api/datasets/{dataset}/dedupe/", "admin", method="POST", data={}),
     "api-dataset-split": API("/api/datasets/{dataset}/split/", "admin", method="POST", data={}),
+    "api-dataset-from-articles": API("/api/datasets/{dataset}/versions/from-articles/", "editor", method="POST",
+                                     data={"articles": []}),
     "api-generation-create": API("/api/generations/", method="POST", data={"prompt": "Hi"}),
     "api-generation-detail": API("/api/generations/{generation}/"),
     "api-generation-cancel": API("/api/generations/{generation}/cancel/", "editor", method="POST"),

@@ -205,3 +205,26 @@ def run_generation(generation_id: int) -> None:
             thread.start()
         for thread in threads:
             thread.join()
+        score_style_fit([g.pk for g in batch], loaded)
+
+
+def score_style_fit(generation_ids: list[int], loaded) -> None:
+    """Score each completed generation whose style has example passages against them
+    (generation.evaluate.style_fit, with the model that wrote it) and tell the page. Scoring is
+    a bonus: when it fails the generation stays completed with no score (the log says why)."""
+    from generation.evaluate import style_fit
+
+    finished = (Generation.objects.filter(pk__in=generation_ids, status=Generation.Status.COMPLETED)
+                .exclude(style_version=None).select_related("style_version__profile"))
+    for generation in finished:
+        try:
+            examples = generation.style_version.as_voice().examples
+            text = generation.prefix + generation.text
+            if not examples or not text.strip():
+                continue
+            score = style_fit(text, examples, model=loaded)
+            Generation.objects.filter(pk=generation.pk).update(style_fit=round(score, 4))
+        except Exception:
+            logger.exception("style fit of generation %s failed; it stays without a score", generation.pk)
+            continue
+        publish(generation.pk, state_event(Generation.objects.get(pk=generation.pk)))

@@ -18,6 +18,8 @@ from django.utils.text import slugify
 
 from accounts.permissions import WorkspacePermissionDenied, decide
 from articles.models import Article, Review, Transition
+from core.errors import FieldErrors
+from core.text import unstorable_reason
 
 S = Article.Status
 
@@ -29,12 +31,14 @@ class Move:
     permission: str  # an action of accounts.permissions.ACTIONS
     label: str
     needs_text: bool = False  # the article must have a body
+    needs_comment: bool = False  # the writer must be told why
 
 
 MOVES: dict[str, Move] = {
     "submit": Move((S.DRAFT, S.CHANGES_REQUESTED), S.IN_REVIEW, "articles.submit", "Submit for review", needs_text=True),
-    "request_changes": Move((S.IN_REVIEW,), S.CHANGES_REQUESTED, "articles.review", "Request changes"),
-    "reject": Move((S.IN_REVIEW,), S.REJECTED, "articles.review", "Reject"),
+    "request_changes": Move((S.IN_REVIEW,), S.CHANGES_REQUESTED, "articles.review", "Request changes",
+                            needs_comment=True),
+    "reject": Move((S.IN_REVIEW,), S.REJECTED, "articles.review", "Reject", needs_comment=True),
     "approve": Move((S.IN_REVIEW,), S.APPROVED, "articles.review", "Approve", needs_text=True),
     "publish": Move((S.APPROVED, S.UNPUBLISHED), S.PUBLISHED, "articles.publish", "Publish", needs_text=True),
     "unpublish": Move((S.PUBLISHED,), S.UNPUBLISHED, "articles.publish", "Unpublish"),
@@ -42,6 +46,7 @@ MOVES: dict[str, Move] = {
                     "articles.archive", "Archive"),
     "reopen": Move((S.ARCHIVED, S.REJECTED), S.DRAFT, "articles.archive", "Reopen as a draft"),
 }
+MAX_COMMENT_CHARS = 5_000
 REVIEW_OUTCOMES = {"approve": "approved", "request_changes": "changes_requested", "reject": "rejected"}
 
 
@@ -71,11 +76,13 @@ def article_transition(*, article: Article, action: str, membership=None, commen
     move's permission); `scheduled=True` is the scheduler, which needs none.
 
     Raises WorkspacePermissionDenied (or Http404 outside the workspace) when the role is short,
-    TransitionNotAllowed when the move does not exist from the current state.
+    TransitionNotAllowed when the move does not exist from the current state, FieldErrors on
+    "comment" when the move needs one (request changes, reject) and has none, or it is too long.
     """
     move = MOVES.get(action)
     if move is None:
         raise TransitionNotAllowed(f"There is no action {action!r}; the actions are {', '.join(MOVES)}.")
+    comment = (comment or "").strip()
     if not scheduled:
         decision = decide(membership, move.permission, article)
         if not decision:
@@ -93,6 +100,12 @@ def article_transition(*, article: Article, action: str, membership=None, commen
         )
     if move.needs_text and not article.body.strip():
         raise TransitionNotAllowed(f"“{move.label}” needs the article to have text: choose a variant or write it first.")
+    if move.needs_comment and not comment:
+        raise FieldErrors({"comment": f"“{move.label}” needs a comment: tell the writer what to change or why."})
+    if len(comment) > MAX_COMMENT_CHARS:
+        raise FieldErrors({"comment": f"The comment is {len(comment):,} characters; keep it under {MAX_COMMENT_CHARS:,}."})
+    if reason := unstorable_reason(comment):
+        raise FieldErrors({"comment": f"The comment {reason}."})
     actor = membership.user if membership is not None and not scheduled else None
     now = timezone.now()
     if action == "submit":
@@ -117,7 +130,7 @@ def article_transition(*, article: Article, action: str, membership=None, commen
         fields.append("unpublish_at")
     transition = Transition.objects.create(
         article=article, action=action, from_status=article.status, to_status=move.target,
-        actor=actor, comment=comment.strip(), revision=article.revision,
+        actor=actor, comment=comment, revision=article.revision,
     )
     article.status = move.target
     article.save(update_fields=fields)

@@ -31,5 +31,6 @@ urlpatterns = [
     path("write/", include("articles.urls")),
     path("models/", include("catalog.urls")),
     path("training/", include("training.urls")),
+    path("", include("articles.review_urls")),
     path("", include("core.urls")),
 ]

@@ -175,6 +175,16 @@ class InputSerializer(serializers.Serializer):
         return super().to_internal_value(data)
 
 
+class VersionOutput(serializers.Serializer):
+    """What every version of a versioned object (core.versioning.Version) says about itself;
+    subclasses add the fields it saves."""
+
+    number = serializers.IntegerField()
+    note = serializers.CharField()
+    created_by = serializers.CharField(source="created_by.username", default=None, allow_null=True)
+    created_at = serializers.DateTimeField()
+
+
 def _near(key: str, known: set[str]) -> list[str]:
     import difflib
 

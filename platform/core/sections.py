@@ -17,7 +17,7 @@ SECTIONS = [
     Section("write", "Write", None, "Start a draft from a template, a free prompt or a text to rewrite.",
             "No drafts yet.", "write"),
     Section("review", "Review", None, "Drafts waiting for an editor: diff, comments, approve or request changes.",
-            "Nothing to review. Drafts sent for review will queue here."),
+            "Nothing to review. Drafts sent for review will queue here.", "review_queue"),
     Section("prompts", "Prompts", "Library", "Prompt templates with variables, versioned.",
             "No prompt templates yet.", "prompt_list"),
     Section("styles", "Styles", "Library", "Style profiles: a brand or classroom voice.",
@@ -29,6 +29,6 @@ SECTIONS = [
     Section("training", "Training", None, "Fine-tuning runs: progress, metrics, checkpoints.",
             "No training runs yet.", "training:run_list"),
     Section("published", "Published", None, "Approved articles, published or scheduled.",
-            "Nothing published yet."),
+            "Nothing published yet.", "published_list"),
 ]
 SECTIONS_BY_SLUG = {section.slug: section for section in SECTIONS}

@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api import InputSerializer, query_choice
-from core.fields import ID_MAX, parse_id
+from core.fields import ID_MAX, id_field, parse_id
 from core.sampling import seed_api_field
 from corpora import selectors, services
 from corpora.models import Dataset, DatasetVersion, Record, Upload
@@ -72,9 +72,14 @@ class DatasetOutput(serializers.ModelSerializer):
 
 
 class RecordOutput(serializers.ModelSerializer):
+    article = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True,
+        help_text="Id of the approved article this record was made from, or null.",
+    )
+
     class Meta:
         model = Record
-        fields = ["index", "kind", "data", "split", "token_count", "source"]
+        fields = ["index", "kind", "data", "split", "token_count", "source", "article"]
 
 
 class UploadOutput(serializers.ModelSerializer):
@@ -413,3 +418,36 @@ class DatasetSplitApi(_VersionOperationApi):
 
     def operate(self, version, user, data):
         return services.version_split(version=version, user=user, **data)
+
+
+class FromArticlesInput(InputSerializer):
+    articles = serializers.ListField(
+        child=id_field(), allow_empty=True, max_length=services.MAX_ARTICLES,
+        help_text="Ids of approved or published articles of this workspace, none of them already in the latest "
+        "ready version.",
+    )
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=200,
+                                 help_text="Shown with the new version.")
+
+
+class DatasetFromArticlesApi(APIView):
+    """Add approved articles as a new version (editors): the latest ready version's records plus one record
+    per article, pairing its final text with the prompt (and system prompt) of the generation that produced
+    it, in the dataset's shape. Each new record's `article` names its article."""
+
+    required_action = "articles.to_dataset"
+
+    @extend_schema(request=FromArticlesInput, responses={
+        201: VersionOutput,
+        400: OpenApiResponse(description="{field: [message]}: no articles, an article not approved, of "
+                             "another workspace or already in the dataset; nothing was stored."),
+    })
+    def post(self, request, pk: int):
+        dataset = selectors.dataset_for(membership=request.membership, pk=pk, action="articles.to_dataset")
+        data = FromArticlesInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        version = services.version_from_articles(  # errors: core.api's handler
+            dataset=dataset, articles=data.validated_data["articles"], membership=request.membership,
+            note=data.validated_data["note"],
+        )
+        return Response(VersionOutput(version).data, status=status.HTTP_201_CREATED)

@@ -13,4 +13,6 @@ urlpatterns = [
     path("datasets/<id:pk>/files/", api.DatasetFilesApi.as_view(), name="api-dataset-files"),
     path("datasets/<id:pk>/dedupe/", api.DatasetDedupeApi.as_view(), name="api-dataset-dedupe"),
     path("datasets/<id:pk>/split/", api.DatasetSplitApi.as_view(), name="api-dataset-split"),
+    path("datasets/<id:pk>/versions/from-articles/", api.DatasetFromArticlesApi.as_view(),
+         name="api-dataset-from-articles"),
 ]

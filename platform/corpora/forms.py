@@ -78,3 +78,42 @@ class SplitForm(forms.Form):
         help_text="Share of records held out for validation (0.01–0.9).",
     )
     seed = forms.IntegerField(initial=42, min_value=0, help_text="The same seed gives the same split.")
+
+
+class ArticleIdsField(forms.Field):
+    """The ids of the ticked articles (checkboxes named "articles"); the service checks each one."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value):
+        from core.fields import parse_id
+
+        ids = [parse_id(v) for v in value or []]
+        if None in ids:
+            raise forms.ValidationError("Articles are named by their ids, e.g. 12.")
+        return ids
+
+
+class ArticlesToDatasetForm(forms.Form):
+    dataset = forms.ModelChoiceField(
+        queryset=None, empty_label="Choose a dataset…", label="Add them to",
+        error_messages={"required": "Choose the dataset to add them to.",
+                        "invalid_choice": "Choose one of this workspace's datasets."},
+    )
+    articles = ArticleIdsField(required=False)
+    note = forms.CharField(required=False, max_length=200, label="Note (optional)",
+                           help_text="Shown with the new version, e.g. “March newsletter batch”.")
+
+    def __init__(self, *args, workspace, **kwargs):
+        from corpora.selectors import dataset_list
+
+        super().__init__(*args, **kwargs)
+        self.fields["dataset"].queryset = dataset_list(workspace=workspace).order_by("name")
+        self.fields["dataset"].label_from_instance = self.dataset_label
+
+    @staticmethod
+    def dataset_label(dataset) -> str:
+        if dataset.latest_number is None:
+            return f"{dataset.name} (no versions yet)"
+        records = dataset.latest_records or 0
+        return f"{dataset.name} (v{dataset.latest_number}, {records:,} record{'' if records == 1 else 's'})"

@@ -3,7 +3,7 @@
 import json
 from collections.abc import Iterator
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 
 from accounts.permissions import check_object
@@ -65,7 +65,7 @@ SPLIT_FILTERS = ("train", "validation", "unsplit")  # what a records list can be
 
 
 def version_records(*, version: DatasetVersion, split: str | None = None) -> QuerySet[Record]:
-    records = version.records.order_by("index")
+    records = version.records.select_related("article").order_by("index")
     if split is not None and split != "":
         records = records.filter(split="" if split == "unsplit" else split)
     return records
@@ -109,3 +109,47 @@ def version_chart(version: DatasetVersion, *, width: int = 600, height: int = 20
         })
     return {"width": width, "height": height, "plot_height": plot_h, "bars": bars,
             "label_y": height - 8, "max": top}
+
+
+# --------------------------------------------------------------------------- approved articles
+
+
+def version_articles(version: DatasetVersion) -> list:
+    """The articles this version's records came from, each with `record_count`, newest first."""
+    from articles.models import Article
+
+    return list(Article.objects.filter(records__version=version).annotate(record_count=Count("records"))
+                .order_by("-created_at", "-pk"))
+
+
+def articles_for_dataset(*, workspace, search: str = "") -> QuerySet:
+    """Articles editors accepted (approved or published) that can become dataset records."""
+    from articles.models import Article
+    from corpora.services import ARTICLE_STATES
+
+    articles = Article.objects.filter(workspace=workspace, status__in=ARTICLE_STATES)
+    search = (search or "").strip()
+    if search:
+        articles = articles.filter(Q(title__icontains=search) | Q(body__icontains=search))
+    return articles.select_related("created_by").order_by("-updated_at", "-pk")
+
+
+def latest_ready_versions(workspace) -> dict[int, DatasetVersion]:
+    """{dataset id: its newest ready version} for the workspace's datasets."""
+    numbers = (DatasetVersion.objects.filter(dataset__workspace=workspace, status=DatasetVersion.Status.READY)
+               .values("dataset_id").annotate(n=Max("number")))
+    wanted = Q(pk__in=[])
+    for row in numbers:
+        wanted |= Q(dataset_id=row["dataset_id"], number=row["n"])
+    return {v.dataset_id: v for v in DatasetVersion.objects.filter(wanted).select_related("dataset")}
+
+
+def datasets_holding(*, workspace, article_ids) -> dict[int, list[DatasetVersion]]:
+    """{article id: the latest ready versions (of the workspace's datasets) that already hold it}."""
+    latest = latest_ready_versions(workspace)
+    held: dict[int, list[DatasetVersion]] = {}
+    pairs = (Record.objects.filter(version__in=list(latest.values()), article_id__in=list(article_ids))
+             .values_list("article_id", "version__dataset_id").distinct())
+    for article_id, dataset_id in pairs:
+        held.setdefault(article_id, []).append(latest[dataset_id])
+    return held

@@ -1,4 +1,5 @@
-"""Dataset use cases: upload, edit, delete, deduplicate, split. Every change makes a new version.
+"""Dataset use cases: upload, edit, delete, deduplicate, split, add approved articles. Every change
+makes a new version.
 
 A rejected upload stores nothing. Small uploads are parsed in the request, inside one
 transaction. Large ones are saved under MEDIA_ROOT and parsed by a worker (`corpora.tasks`); an
@@ -23,6 +24,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from accounts.permissions import WorkspacePermissionDenied, decide
+from articles.models import Article, Generation
+from core.errors import FieldErrors
 from corpora.models import Dataset, DatasetVersion, Record, Upload
 from corpora.parsing import (
     ParsedRecord,
@@ -31,6 +35,7 @@ from corpora.parsing import (
     Progress,
     file_format,
     parse_file,
+    record_text,
     unsupported_format_reason,
 )
 from corpora.tokens import count_tokens
@@ -163,7 +168,7 @@ def dataset_add_files(
     """A new version: the latest ready version's records plus those of the new files."""
     options = options or UploadOptions()
     _check_files(files)
-    base = dataset.versions.filter(status=DatasetVersion.Status.READY).order_by("-number").first()
+    base = latest_ready_version(dataset)
     return _version_from_upload(
         dataset=dataset, base=base, user=user, files=files, options=options, background=background,
         creates_dataset=False,
@@ -192,6 +197,11 @@ def dataset_delete(*, dataset: Dataset) -> None:
 
 
 # --------------------------------------------------------------------------- versions
+
+
+def latest_ready_version(dataset: Dataset) -> DatasetVersion | None:
+    """The version a new one builds on: the newest ready one (a version still being read is skipped)."""
+    return dataset.versions.filter(status=DatasetVersion.Status.READY).order_by("-number").first()
 
 
 def _new_version(*, dataset: Dataset, parent, user, note: str, **fields) -> DatasetVersion:
@@ -338,7 +348,7 @@ def _copy_records(records, version, *, split_for=None) -> int:
         split = split_for(index - 1) if split_for else record.split
         rows.append(Record(
             version=version, index=index, kind=record.kind, data=record.data, split=split,
-            token_count=record.token_count, source=record.source,
+            token_count=record.token_count, source=record.source, article_id=record.article_id,
         ))
         if len(rows) >= 2000:
             Record.objects.bulk_create(rows)
@@ -525,4 +535,138 @@ def version_split(*, version: DatasetVersion, user, validation_fraction: float, 
         split_for=lambda i: Record.Split.VALIDATION if i in validation else Record.Split.TRAIN,
     )
     _finish(new)
+    return new
+
+
+# --------------------------------------------------------------------------- approved articles
+
+ARTICLE_STATES = (Article.Status.APPROVED, Article.Status.PUBLISHED)  # what editors have accepted
+MAX_ARTICLES = 500  # per version made in one action
+
+
+def _article_prompt(article) -> tuple[str, str] | None:
+    """(user prompt, system prompt) of the generation that produced the article's text: the chosen
+    variant, else the latest revision that took in a run's text, else the article's latest draft run.
+    None when no run wrote any of it."""
+    generation = article.chosen
+    if generation is None:
+        revision = (article.revisions.exclude(generation=None).exclude(generation__kind="suggestion")
+                    .select_related("generation").order_by("-number").first())
+        generation = revision.generation if revision else None
+    if generation is None:
+        generation = (Generation.objects.filter(article=article).exclude(kind="suggestion")
+                      .exclude(prompt="").order_by("-created_at", "-pk").first())
+    if generation is None or not generation.prompt.strip():
+        return None
+    return generation.prompt, generation.system_prompt
+
+
+def article_record_kind(base: DatasetVersion | None) -> str:
+    """The kind of record an article becomes in a dataset built on `base`: chat (system prompt,
+    prompt, text) unless the dataset holds prompt/completion pairs only, or plain texts only."""
+    kinds = set(base.records.order_by().values_list("kind", flat=True).distinct()) if base is not None else set()
+    if Record.Kind.CHAT in kinds or not kinds:
+        return Record.Kind.CHAT
+    if Record.Kind.INSTRUCTION in kinds:
+        return Record.Kind.INSTRUCTION
+    return Record.Kind.TEXT
+
+
+def article_record_data(kind: str, *, prompt: str, system_prompt: str, text: str) -> dict:
+    """A record's data in the dataset's shape (the upload parser's shapes, corpora.parsing)."""
+    if kind == Record.Kind.CHAT:
+        system = [{"role": "system", "content": system_prompt}] if system_prompt.strip() else []
+        return {"messages": [*system, {"role": "user", "content": prompt}, {"role": "assistant", "content": text}]}
+    if kind == Record.Kind.INSTRUCTION:
+        return {"prompt": prompt, "completion": text}
+    return {"text": text}
+
+
+def _titles(articles, limit: int = 5) -> str:
+    names = [f"“{a.title}”" for a in articles]
+    more = f" and {len(names) - limit} more" if len(names) > limit else ""
+    return ", ".join(names[:limit]) + more
+
+
+def _selected_articles(*, workspace, articles) -> list:
+    """The chosen articles, in the order given (repeats dropped); FieldErrors for any that are
+    missing, of another workspace, not accepted by an editor yet, or without text."""
+    ids = []
+    for item in articles or []:
+        pk = item.pk if isinstance(item, Article) else item
+        if pk not in ids:
+            ids.append(pk)
+    if not ids:
+        raise FieldErrors({"articles": "Choose at least one approved article."})
+    if len(ids) > MAX_ARTICLES:
+        raise FieldErrors({"articles": f"{len(ids)} articles chosen; add at most {MAX_ARTICLES} at a time."})
+    found = Article.objects.select_related("chosen").in_bulk(ids)
+    missing = [pk for pk in ids if pk not in found or found[pk].workspace_id != workspace.pk]
+    if missing:
+        listed = ", ".join(f"#{pk}" for pk in missing[:10])
+        raise FieldErrors({"articles": f"Not found in this workspace: article {listed}."})
+    chosen = [found[pk] for pk in ids]
+    pending = [a for a in chosen if a.status not in ARTICLE_STATES]
+    if pending:
+        states = "; ".join(f"“{a.title}” is {a.get_status_display().lower()}" for a in pending[:5])
+        raise FieldErrors({"articles": f"Only approved or published articles can be added: {states}."})
+    empty = [a for a in chosen if not a.body.strip()]
+    if empty:
+        raise FieldErrors({"articles": f"No text to add in {_titles(empty)}."})
+    return chosen
+
+
+@transaction.atomic
+def version_from_articles(*, dataset: Dataset, articles, membership, note: str = "") -> DatasetVersion:
+    """The dataset's next version: its latest ready version's records plus one record per article
+    editors accepted (approved or published), so the next fine-tune learns from them.
+
+    Each record pairs the article's final, human-edited text with the prompt (and system prompt)
+    of the generation that produced it, in the dataset's shape (chat, prompt/completion, or the
+    text alone for a dataset of plain texts), and names its article (Record.article).
+    Raises WorkspacePermissionDenied when the role may not do this, FieldErrors ("dataset",
+    "articles", "note") otherwise; either way nothing is stored.
+    """
+    decision = decide(membership, "articles.to_dataset")
+    if not decision:
+        raise WorkspacePermissionDenied(decision.reason)
+    workspace = membership.workspace
+    if dataset.workspace_id != workspace.pk:
+        raise FieldErrors({"dataset": "Not found in this workspace."})
+    note = (note or "").strip()
+    if len(note) > 200:
+        raise FieldErrors({"note": f"The note is {len(note)} characters; keep it to 200."})
+    chosen = _selected_articles(workspace=workspace, articles=articles)
+    Dataset.objects.select_for_update().filter(pk=dataset.pk).first()  # two adds of one article: one wins
+    base = latest_ready_version(dataset)
+    if base is not None:
+        already = set(base.records.filter(article__in=chosen).values_list("article_id", flat=True))
+        if already:
+            listed = _titles([a for a in chosen if a.pk in already])
+            raise FieldErrors({"articles": f"Already in “{dataset.name}” v{base.number}: {listed}. Leave "
+                                           f"{'it' if len(already) == 1 else 'them'} out."})
+    kind = article_record_kind(base)
+    rows = []
+    for article in chosen:
+        prompt = _article_prompt(article)
+        if prompt is None and kind != Record.Kind.TEXT:
+            raise FieldErrors({"articles": f"“{article.title}” has no prompt: no generation wrote it, so there is "
+                                           "nothing to pair its text with."})
+        user_prompt, system_prompt = prompt or ("", "")
+        rows.append((article, article_record_data(kind, prompt=user_prompt, system_prompt=system_prompt,
+                                                  text=article.body)))
+    s = "" if len(chosen) == 1 else "s"
+    summary = f"{len(chosen)} approved article{s} added" + (f" to v{base.number}" if base else "")
+    new = _new_version(dataset=dataset, parent=base, user=membership.user,
+                       note=f"{summary}: {note}" if note else summary)
+    index = _copy_records(base.records.order_by("index").iterator(chunk_size=2000), new) if base else 0
+    # Beside a validation split, the new records train (as unsplit ones would), and say so.
+    split = Record.Split.TRAIN if base is not None and base.records.filter(split=Record.Split.VALIDATION).exists() else ""
+    tokens = count_tokens([record_text(kind, data) for _, data in rows])
+    Record.objects.bulk_create([
+        Record(version=new, index=index + i, kind=kind, data=data, split=split, token_count=n_tokens,
+               source=f"article {article.pk}: {article.title}"[:300], article=article)
+        for i, ((article, data), n_tokens) in enumerate(zip(rows, tokens, strict=True), start=1)
+    ])
+    _finish(new, from_articles=len(chosen))
     return new

@@ -9,6 +9,7 @@ urlpatterns = [
     path("new/", views.dataset_create, name="dataset_create"),
     path("csv-columns/", views.csv_columns, name="csv_columns"),
     path("validate-name/", views.validate_name, name="validate_name"),
+    path("add-articles/", views.articles_to_dataset, name="articles_to_dataset"),
     path("uploads/<id:pk>/", views.upload_detail, name="upload_detail"),
     path("uploads/<id:pk>/status/", views.upload_status, name="upload_status"),
     path("<id:pk>/", views.version_detail, name="dataset_detail"),

@@ -10,9 +10,16 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.permissions import require, role_allows
+from core.errors import FieldErrors
 from core.fields import parse_id
 from corpora import selectors, services
-from corpora.forms import DatasetCreateForm, DatasetEditForm, SplitForm, UploadOptionsForm
+from corpora.forms import (
+    ArticlesToDatasetForm,
+    DatasetCreateForm,
+    DatasetEditForm,
+    SplitForm,
+    UploadOptionsForm,
+)
 from corpora.models import DatasetVersion, Upload
 from corpora.parsing import HEADER_PEEK_BYTES, file_format, read_csv_header
 
@@ -201,6 +208,8 @@ def version_detail(request, pk: int, number: int | None = None):
     context = {
         "dataset": dataset, "version": version, "versions": selectors.dataset_versions(dataset),
         "chart": selectors.version_chart(version), "can_manage": _can_manage(request),
+        "can_add_articles": role_allows(request.membership.role, "articles.to_dataset"),
+        "from_articles": selectors.version_articles(version),
         "split_form": SplitForm(), "Status": DatasetVersion.Status,
         **_records_context(request, version),
     }
@@ -293,3 +302,41 @@ def version_export(request, pk: int, number: int):
     response["Content-Disposition"] = f'attachment; filename="{selectors.export_filename(version)}"'
     return response
 
+
+
+ARTICLES_PAGE_SIZE = 50
+
+
+@login_required
+@require("articles.to_dataset")
+@require_http_methods(["GET", "POST"])
+def articles_to_dataset(request):
+    """Editors tick approved articles and a dataset: one POST makes the dataset's next version with
+    them as records (each article's final text with the prompt that produced it)."""
+    form = ArticlesToDatasetForm(request.POST or None, workspace=request.workspace,
+                                 initial={"dataset": parse_id(request.GET.get("dataset"))})
+    if request.method == "POST" and form.is_valid():
+        try:
+            version = services.version_from_articles(
+                dataset=form.cleaned_data["dataset"], articles=form.cleaned_data["articles"],
+                membership=request.membership, note=form.cleaned_data["note"],
+            )
+        except FieldErrors as exc:
+            exc.add_to(form)
+        else:
+            added = version.stats.get("from_articles", 0)
+            messages.success(request, f"Version {version.number} of “{version.dataset.name}”: {added} approved "
+                                      f"article{'' if added == 1 else 's'} added. A training run can use it now.")
+            return redirect(version)
+    search = request.GET.get("q", "").strip()
+    page = Paginator(selectors.articles_for_dataset(workspace=request.workspace, search=search),
+                     ARTICLES_PAGE_SIZE).get_page(request.GET.get("page"))
+    if request.method == "POST":
+        ticked = {parse_id(v) for v in request.POST.getlist("articles")}
+    else:
+        ticked = {parse_id(request.GET.get("article"))}
+    held = selectors.datasets_holding(workspace=request.workspace, article_ids=[a.pk for a in page.object_list])
+    rows = [{"article": a, "ticked": a.pk in ticked, "held": held.get(a.pk, [])} for a in page.object_list]
+    return render(request, "corpora/articles_to_dataset.html", {
+        "form": form, "page": page, "rows": rows, "search": search,
+    }, status=400 if request.method == "POST" else 200)

@@ -6,7 +6,7 @@ from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.response import Response
 
 from accounts.permissions import check, check_object
-from core.api import InputSerializer, query_choice
+from core.api import InputSerializer, VersionOutput, query_choice
 from prompts import services
 from prompts.models import Category, PromptTemplate
 from prompts.rendering import fill_values, render
@@ -29,13 +29,11 @@ class PromptInput(InputSerializer):
     variables = VariableSerializer(many=True, required=False, default=list, max_length=50)
 
 
-class PromptVersionOutput(serializers.Serializer):
-    number = serializers.IntegerField()
+class PromptVersionOutput(VersionOutput):
+    """One saved state of a template."""
+
     body = serializers.CharField()
     variables = VariableSerializer(many=True)
-    note = serializers.CharField()
-    created_by = serializers.CharField(source="created_by.username", default=None, allow_null=True)
-    created_at = serializers.DateTimeField()
 
 
 class PromptOutput(serializers.ModelSerializer):

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
+from core.versioning import Version
 from prompts.rendering import Variable
 
 
@@ -42,19 +43,16 @@ class PromptTemplate(models.Model):
         return reverse("prompt_detail", args=[self.pk])
 
 
-class PromptTemplateVersion(models.Model):
+class PromptTemplateVersion(Version):
     """One saved state of a template. Never edited: saving makes the next version."""
 
+    OWNER_FIELD = "template"
+
     template = models.ForeignKey(PromptTemplate, on_delete=models.CASCADE, related_name="versions")
-    number = models.PositiveIntegerField()
     body = models.TextField()
     variables = models.JSONField(default=list)
-    note = models.CharField(max_length=200, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
 
-    class Meta:
-        ordering = ["-number"]
+    class Meta(Version.Meta):
         constraints = [models.UniqueConstraint(fields=["template", "number"], name="unique_prompt_version_number")]
 
     def __str__(self) -> str:

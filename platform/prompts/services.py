@@ -1,7 +1,7 @@
 from django.db import IntegrityError, transaction
-from django.db.models import Max
 
 from core.errors import FieldErrors
+from core.versioning import version_add_current, version_restore, version_save
 from prompts.models import PromptTemplate, PromptTemplateVersion
 from prompts.rendering import check_template, parse_variables
 
@@ -26,16 +26,6 @@ def _validated(*, body: str, variables: list[dict]) -> list[dict]:
     return [v.as_dict() for v in parsed]
 
 
-def _add_version(*, template, body, variables, user, note="") -> PromptTemplateVersion:
-    number = (template.versions.aggregate(n=Max("number"))["n"] or 0) + 1
-    version = PromptTemplateVersion.objects.create(
-        template=template, number=number, body=body, variables=variables, created_by=user, note=note
-    )
-    template.current = version
-    template.save(update_fields=["current", "updated_at"])
-    return version
-
-
 @transaction.atomic
 def prompt_create(*, workspace, user, name: str, category: str, body: str, variables: list[dict]) -> PromptTemplate:
     name = name.strip()
@@ -49,7 +39,7 @@ def prompt_create(*, workspace, user, name: str, category: str, body: str, varia
             template = PromptTemplate.objects.create(workspace=workspace, name=name, category=category, created_by=user)
     except IntegrityError:
         raise PromptValidationError({"name": f"A template named {name!r} already exists in this workspace."}) from None
-    _add_version(template=template, body=body, variables=clean_variables, user=user, note="Created")
+    version_add_current(PromptTemplateVersion, template, user=user, note="Created", body=body, variables=clean_variables)
     return template
 
 
@@ -65,17 +55,14 @@ def prompt_update(*, template: PromptTemplate, user, name: str, category: str, b
     clean_variables = _validated(body=body, variables=variables)
     template.name, template.category = name, category
     template.save(update_fields=["name", "category", "updated_at"])
-    current = template.current
-    if current is None or current.body != body or current.variables != clean_variables:
-        _add_version(template=template, body=body, variables=clean_variables, user=user, note=note or "Edited")
+    version_save(PromptTemplateVersion, template, user=user, note=note or "Edited", body=body, variables=clean_variables)
     return template
 
 
 @transaction.atomic
-def prompt_restore(*, template: PromptTemplate, number: int, user) -> PromptTemplateVersion:
+def prompt_restore(template: PromptTemplate, *, number: int, user) -> PromptTemplateVersion:
     """Restoring never rewrites history: the old text becomes the newest version."""
-    old = template.versions.get(number=number)
-    return _add_version(template=template, body=old.body, variables=old.variables, user=user, note=f"Restored v{number}")
+    return version_restore(PromptTemplateVersion, template, number, user=user)
 
 
 @transaction.atomic

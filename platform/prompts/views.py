@@ -5,7 +5,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import can, check_object, require
-from core.diffing import compare_versions
+from core.version_views import version_diff_page, version_restore_page
 from prompts import services
 from prompts.forms import PromptForm, ValuesForm, formset_for, variable_rows
 from prompts.models import Category, PromptTemplate
@@ -121,18 +121,13 @@ def prompt_detail(request, pk):
 @login_required
 def prompt_diff(request, pk):
     template = _template_for(request, pk)
-    context = compare_versions(template.versions, request.GET, lambda version: version.body)
-    context["variables_changed"] = context["old"].variables != context["new"].variables
-    return render(request, "prompts/diff.html", {"template_obj": template, **context})
+    return version_diff_page(request, template, template.versions, text=lambda version: version.body, also=["variables"])
 
 
 @login_required
 @require_POST
 def prompt_restore(request, pk, number):
-    template = _template_for(request, pk, "prompts.change")
-    version = services.prompt_restore(template=template, number=number, user=request.user)
-    messages.success(request, f"Restored version {number} as version {version.number}.")
-    return redirect(template)
+    return version_restore_page(request, _template_for(request, pk, "prompts.change"), number, services.prompt_restore)
 
 
 @login_required

@@ -3,6 +3,7 @@ from django.db import models
 from django.urls import reverse
 
 from core.sampling import STYLE_PARAMS
+from core.versioning import Version
 from generation.params import PARAMS_BY_NAME
 from styles.prompting import Voice, build_system_prompt, lines, passages, words
 
@@ -31,9 +32,12 @@ class StyleProfile(models.Model):
         return reverse("style_detail", args=[self.pk])
 
 
-class StyleProfileVersion(models.Model):
+class StyleProfileVersion(Version):
+    """One saved state of a style. Never edited: saving makes the next version."""
+
+    OWNER_FIELD = "profile"
+
     profile = models.ForeignKey(StyleProfile, on_delete=models.CASCADE, related_name="versions")
-    number = models.PositiveIntegerField()
     voice = models.TextField(blank=True, help_text="How the writing sounds, in a few sentences.")
     audience = models.CharField(max_length=300, blank=True)
     tone = models.CharField(max_length=200, blank=True)
@@ -47,12 +51,8 @@ class StyleProfileVersion(models.Model):
     default_model = models.ForeignKey("catalog.ModelVersion", null=True, blank=True, on_delete=models.SET_NULL,
                                       related_name="style_versions", help_text="Empty: the workspace default.")
     system_prompt_override = models.TextField(blank=True, help_text="Blank: use the generated system prompt.")
-    note = models.CharField(max_length=200, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
 
-    class Meta:
-        ordering = ["-number"]
+    class Meta(Version.Meta):
         constraints = [models.UniqueConstraint(fields=["profile", "number"], name="unique_style_version_number")]
 
     def __str__(self) -> str:

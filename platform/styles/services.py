@@ -1,10 +1,10 @@
 from django.db import IntegrityError, transaction
-from django.db.models import Max
 
 from catalog.models import ModelVersion
 from catalog.services import UnknownModel, model_resolve
 from core.errors import FieldErrors
 from core.sampling import STYLE_PARAMS, params_errors
+from core.versioning import version_add_current, version_restore, version_save
 from styles.models import DEFAULT_PARAMS, StyleProfile, StyleProfileVersion
 
 VERSIONED_FIELDS = (
@@ -49,14 +49,6 @@ def _clean(workspace, fields: dict) -> dict:
     return clean
 
 
-def _add_version(*, profile, fields, user, note) -> StyleProfileVersion:
-    number = (profile.versions.aggregate(n=Max("number"))["n"] or 0) + 1
-    version = StyleProfileVersion.objects.create(profile=profile, number=number, created_by=user, note=note, **fields)
-    profile.current = version
-    profile.save(update_fields=["current", "updated_at"])
-    return version
-
-
 def _check_name(*, workspace, name: str, exclude_pk=None) -> str:
     name = (name or "").strip()
     if not name:
@@ -75,7 +67,7 @@ def style_create(*, workspace, user, name: str, **fields) -> StyleProfile:
             profile = StyleProfile.objects.create(workspace=workspace, name=name, created_by=user)
     except IntegrityError:
         raise StyleValidationError({"name": f"A style named {name!r} already exists in this workspace."}) from None
-    _add_version(profile=profile, fields=clean, user=user, note="Created")
+    version_add_current(StyleProfileVersion, profile, user=user, note="Created", **clean)
     return profile
 
 
@@ -84,17 +76,14 @@ def style_update(*, profile: StyleProfile, user, name: str, note: str = "", **fi
     profile.name = _check_name(workspace=profile.workspace, name=name, exclude_pk=profile.pk)
     profile.save(update_fields=["name", "updated_at"])
     clean = _clean(profile.workspace, fields)
-    current = profile.current
-    if current is None or any(getattr(current, k) != v for k, v in clean.items()):
-        _add_version(profile=profile, fields=clean, user=user, note=note or "Edited")
+    version_save(StyleProfileVersion, profile, user=user, note=note or "Edited", **clean)
     return profile
 
 
 @transaction.atomic
-def style_restore(*, profile: StyleProfile, number: int, user) -> StyleProfileVersion:
-    old = profile.versions.get(number=number)
-    fields = {name: getattr(old, name) for name in VERSIONED_FIELDS}
-    return _add_version(profile=profile, fields=fields, user=user, note=f"Restored v{number}")
+def style_restore(profile: StyleProfile, *, number: int, user) -> StyleProfileVersion:
+    """Restoring never rewrites history: the old settings become the newest version."""
+    return version_restore(StyleProfileVersion, profile, number, user=user)
 
 
 @transaction.atomic

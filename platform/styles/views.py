@@ -5,7 +5,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import check_object, require, role_allows
-from core.diffing import compare_versions
+from core.version_views import version_diff_page, version_restore_page
 from styles import services
 from styles.forms import StyleForm
 from styles.models import StyleProfile
@@ -90,18 +90,15 @@ def style_detail(request, pk):
 @login_required
 def style_diff(request, pk):
     profile = _profile_for(request, pk)
-    context = compare_versions(profile.versions, request.GET, lambda version: version.system_prompt)
-    return render(request, "styles/diff.html", {"profile": profile, **context})
+    return version_diff_page(request, profile, profile.versions, text=lambda version: version.system_prompt,
+                             compared="System prompts compared.", also=["default_params", "default_model"])
 
 
 @login_required
 @require("styles.manage")
 @require_POST
 def style_restore(request, pk, number):
-    profile = _profile_for(request, pk, "styles.manage")
-    version = services.style_restore(profile=profile, number=number, user=request.user)
-    messages.success(request, f"Restored version {number} as version {version.number}.")
-    return redirect(profile)
+    return version_restore_page(request, _profile_for(request, pk, "styles.manage"), number, services.style_restore)
 
 
 @login_required

@@ -211,6 +211,8 @@
     const socket = new WebSocket(scheme + window.location.host + card.dataset.ws);
     let fresh = true;
     card.closeSocket = () => socket.close();
+    // The server joins the generation's group before it accepts: from "open" on, nothing is missed.
+    socket.addEventListener("open", () => { card.dataset.live = "1"; });
     socket.addEventListener("message", (message) => {
       const event = JSON.parse(message.data);
       if (event.type === "append") {
@@ -229,6 +231,7 @@
       }
     });
     socket.addEventListener("close", (event) => {
+      card.dataset.live = "";
       if (ACTIVE.includes(card.dataset.status) && card.isConnected && ![4401, 4403].includes(event.code)) {
         card.dataset.following = "";
         setTimeout(() => follow(card), 1000 + Math.random() * 1000);

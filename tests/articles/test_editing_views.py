@@ -52,7 +52,8 @@ def test_stale_save_answers_409_with_both_texts_and_keeps_theirs(article, writer
     assert response.status_code == 409
     assert 'data-testid="conflict-theirs">' + GENERATED in html
     assert "Editor was here." in html and "Writer rewrote it all." in html
-    assert "<ins>" in html and "<del>" in html  # the word diff between them
+    diff = html[html.index('data-testid="conflict-diff"'):]  # the word diff from theirs to yours
+    assert '<ins class="diff-added">Writer' in diff and '<del class="diff-removed">The Sun Lantern' in diff
     assert 'data-latest-revision="2"' in html and "Keep mine (save over theirs)" in html
     article.refresh_from_db()
     assert article.body.endswith("Editor was here.")
@@ -82,10 +83,10 @@ def test_diff_page_shows_insertions_and_deletions(article, editor):  # noqa: F81
     response = client_for(editor).get(f"/write/articles/{article.pk}/revisions/?a=1&b=2")
     html = response.content.decode()
     assert response.status_code == 200
-    assert "<del>all day" in html and "<ins>from dawn to dusk" in html
+    assert '<del class="diff-removed">all day</del><ins class="diff-added">from dawn to dusk</ins>' in html
     assert "+4 words, −2 words" in html
     chosen = client_for(editor).get(f"/write/articles/{article.pk}/revisions/?a=chosen&b=2").content.decode()
-    assert "Variant 1 as generated → r2" in chosen and "<ins>from dawn to dusk" in chosen
+    assert "Variant 1 as generated → r2" in chosen and '<ins class="diff-added">from dawn to dusk' in chosen
     bad = client_for(editor).get(f"/write/articles/{article.pk}/revisions/?a=99&b=2")
     assert bad.status_code == 200 and "No such revision to compare" in bad.content.decode()
 

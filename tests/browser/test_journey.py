@@ -23,7 +23,7 @@ def test_writer_logs_in_sees_dashboard_switches_workspace_and_logs_out(asgi_serv
     expect(page.get_by_role("heading", level=1)).to_have_text("Acme Marketing")
     expect(page.get_by_text("You are writer in this workspace.")).to_be_visible()
     nav = page.locator("header nav")
-    for label in ["Write", "Review", "Models", "Training", "Published"]:
+    for label in ["Write", "My drafts", "Models", "Training", "Published"]:  # Review: editors'
         expect(nav.get_by_role("link", name=label, exact=True)).to_be_visible()
     # htmx and its ws extension are served locally (no CDN)
     assert page.evaluate("typeof htmx !== 'undefined' && htmx.version.startsWith('2.')")

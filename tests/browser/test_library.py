@@ -56,3 +56,26 @@ def test_editor_creates_a_style_and_sees_its_system_prompt(asgi_server, page, ma
     page.get_by_role("button", name="Save").click()
     expect(page).to_have_url(re.compile(r"/styles/\d+/$"))
     expect(page.get_by_test_id("system-prompt")).to_contain_text("Voice: Calm and practical")
+
+
+def test_editor_compares_two_style_versions_and_restores_the_first(asgi_server, page, make_member, workspace):
+    from styles.services import style_create, style_update
+
+    editor = make_member("editor", workspace, username="eddie")
+    profile = style_create(workspace=workspace, user=editor, name="Trail guide", tone="calm")
+    style_update(profile=profile, user=editor, name="Trail guide", tone="brisk")
+    style_update(profile=profile, user=editor, name="Trail guide", tone="brisk", default_params={"temperature": 0.2})
+    log_in(page, asgi_server, "eddie")
+    page.goto(asgi_server + f"/styles/{profile.pk}/")
+    page.get_by_role("row", name="v3").get_by_role("link", name="diff").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Trail guide: v2 → v3")
+    expect(page.get_by_text("Also changed: default params.")).to_be_visible()
+    page.get_by_label("From version").select_option("v1")
+    page.get_by_role("button", name="Compare").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Trail guide: v1 → v3")
+    expect(page.locator(".diff-removed")).to_have_text("- Tone: calm")
+    expect(page.locator(".diff-added")).to_have_text("+ Tone: brisk")
+    page.get_by_role("link", name="Back to the style profile").click()
+    page.get_by_role("row", name="v1").get_by_role("button", name="restore").click()
+    expect(page.get_by_text("Restored version 1 as version 4.")).to_be_visible()
+    expect(page.get_by_test_id("system-prompt")).to_contain_text("Tone: calm")

@@ -75,6 +75,18 @@ def test_diff_and_restore(client, writer, workspace):
     assert template.current.number == 3 and template.current.body == "Line one\nLine two"
 
 
+def test_diff_says_when_the_variables_changed_too_and_restore_of_a_missing_version_is_not_found(client, writer, workspace):
+    template = prompt_create(workspace=workspace, user=writer, name="Blog", category="free", body="About {topic}", variables=VARS)
+    client.force_login(writer)
+    client.post(reverse("prompt_edit", args=[template.pk]), form_data(name="Blog", body="About {topic}", variables=[*VARS, {"name": "tone"}]))
+    page = client.get(reverse("prompt_diff", args=[template.pk])).content.decode()
+    assert "Blog: v1 → v2" in page and "Also changed: variables." in page and "Back to the prompt template" in page
+    assert client.get(reverse("prompt_diff", args=[template.pk]) + "?a=1&b=9").status_code == 404
+    response = client.post(reverse("prompt_restore", args=[template.pk, 9]))
+    template.refresh_from_db()
+    assert response.status_code == 404 and template.versions.count() == 2 and template.current.number == 2
+
+
 def test_delete_asks_first(client, writer, workspace):
     template = prompt_create(workspace=workspace, user=writer, name="Blog", category="free", body="x", variables=[])
     client.force_login(writer)

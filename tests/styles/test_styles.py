@@ -86,3 +86,21 @@ def test_diff_page_compares_system_prompts(client, editor, workspace):
     page = client.get(reverse("style_diff", args=[profile.pk])).content.decode()
     assert '<span class="diff-removed">- Tone: warm</span>' in page
     assert '<span class="diff-added">+ Tone: dry</span>' in page
+    assert "System prompts compared." in page and "Also changed" not in page
+
+
+def test_diff_page_names_the_settings_the_system_prompt_does_not_show(client, editor, workspace):
+    profile = style_create(workspace=workspace, user=editor, name="Sunny", tone="warm")
+    style_update(profile=profile, user=editor, name="Sunny", tone="warm", default_params={"temperature": 0.2})
+    client.force_login(editor)
+    page = client.get(reverse("style_diff", args=[profile.pk])).content.decode()
+    assert "Also changed: default params." in page and 'class="diff-added"' not in page
+
+
+def test_restoring_a_version_that_does_not_exist_is_not_found(client, editor, workspace):
+    profile = style_create(workspace=workspace, user=editor, name="Sunny", tone="warm")
+    client.force_login(editor)
+    assert client.post(reverse("style_restore", args=[profile.pk, 5])).status_code == 404
+    response = client.post(reverse("style_restore", args=[profile.pk, 1]), follow=True)
+    assert "Restored version 1 as version 2." in response.content.decode()
+    assert StyleProfileVersion.objects.filter(profile=profile).count() == 2
