@@ -102,6 +102,18 @@ RULES: dict[str, Rule] = {
     "draft_template_fields": R("/write/template-fields/"),
     "article_detail": R("/write/articles/{article}/"),
     "article_choose": R("/write/articles/{article}/use/{generation}/", "editor", method="POST"),
+    # the editor: everyone reads (a read-only editor shows why); saving is the writer's own or an editor's
+    "article_edit": R("/write/articles/{article}/edit/"),
+    "article_preview": R("/write/articles/{article}/preview/", method="POST", data={"body": "Hi *there*"}),
+    "article_save": R("/write/articles/{article}/save/", "editor", method="POST"),
+    "article_revisions": R("/write/articles/{article}/revisions/"),
+    "article_revisions_panel": R("/write/articles/{article}/revisions/panel/"),
+    "article_restore": R("/write/articles/{article}/revisions/1/restore/", "editor", method="POST"),
+    "article_comments": R("/write/articles/{article}/comments/"),
+    "article_comment_add": R("/write/articles/{article}/comments/add/", method="POST", data={"body": "Looks good."}),
+    "suggestion_create": R("/write/articles/{article}/suggestions/", "editor", method="POST"),
+    "suggestion_accept": R("/write/suggestions/{generation}/accept/", "editor", method="POST"),
+    "suggestion_discard": R("/write/suggestions/{generation}/discard/", "editor", method="POST"),
     "generation_cancel": R("/write/generations/{generation}/cancel/", "editor", method="POST"),
     "generation_again": R("/write/generations/{generation}/regenerate/", "editor", method="POST"),
     # workflow (submitting someone else's article is for editors; the draft has no text yet: 409)

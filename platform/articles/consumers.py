@@ -22,10 +22,10 @@ from django.template.loader import render_to_string
 
 from accounts.permissions import PermissionDenied, check, membership_for
 from articles.events import generation_state
-from articles.models import Article, Generation, article_group, generation_group
+from articles.models import SUGGESTION, Article, Generation, article_group, generation_group
 from articles.relay import Relay
-from articles.selectors import render_markdown
 from core.layer_watch import ReconnectOnLayerLoss, layer_errors, layer_watch
+from core.markdown import render_markdown
 
 logger = logging.getLogger(__name__)
 
@@ -270,8 +270,8 @@ def _authorized_article_generations(user, article_id: int) -> list[int]:
         raise Http404
     membership = membership_for(user, article.workspace_id)
     check(membership, "drafts.view", article)
-    # the runs the page shows (every run of every variant; suggestions live elsewhere)
-    return list(article.generations.exclude(kind="suggestion").values_list("pk", flat=True)), membership
+    variants = article.generations.exclude(kind=SUGGESTION)  # rewrite suggestions stream in the editor
+    return list(variants.values_list("pk", flat=True)), membership
 
 
 def _render_card(gid: int, membership) -> str:

@@ -53,6 +53,9 @@ class Article(models.Model):
         return reverse("article_detail", args=[self.pk])
 
 
+SUGGESTION = "suggestion"  # Generation.kind of a "rewrite this paragraph" run
+
+
 class Generation(models.Model):
     """One model run writing one variant. The database row is the truth about its text."""
 

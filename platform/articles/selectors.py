@@ -1,7 +1,7 @@
 from django.db.models import QuerySet
 
 from accounts.permissions import can
-from articles.models import Article, Generation
+from articles.models import SUGGESTION, Article, Generation
 from core.health import workers_health
 from core.markdown import render_markdown
 
@@ -35,7 +35,7 @@ def variant_runs(article: Article, variant: int | None = None) -> list[dict]:
     """Every run of the article's variants (suggestions for passages excluded), per variant:
     {"variant", "latest", "earlier" (newest first)}. A regenerated or continued variant keeps
     its earlier runs reachable."""
-    generations = article.generations.exclude(kind="suggestion").select_related("model_version", "article")
+    generations = article.generations.exclude(kind=SUGGESTION).select_related("model_version", "article")
     if variant is not None:
         generations = generations.filter(variant=variant)
     runs: dict[int, list[Generation]] = {}
@@ -50,13 +50,6 @@ def variant_cards(article: Article, membership, variant: int | None = None) -> l
     return [{"variant": group["variant"], "latest": generation_card_context(group["latest"], workers, membership),
              "earlier": [generation_card_context(g, workers, membership) for g in group["earlier"]]}
             for group in variant_runs(article, variant)]
-
-
-def latest_per_variant(article: Article) -> list[Generation]:
-    latest = {}
-    for generation in article.generations.select_related("model_version").order_by("variant", "created_at"):
-        latest[generation.variant] = generation
-    return [latest[v] for v in sorted(latest)]
 
 
 def articles_for(workspace, search: str = "") -> QuerySet[Article]:

@@ -149,15 +149,19 @@ def _enqueue(generation: Generation) -> None:
 
 
 def _new_generation(*, article, user, variant, kind, prompt, system_prompt, model, params, seed, model_version=None,
-                    template_version=None, style_version=None, variables=None, prefix="", prefill="") -> Generation:
+                    template_version=None, style_version=None, variables=None, prefix="", prefill="", passage="",
+                    announce=True) -> Generation:
+    """`announce=False`: the article page's variants do not show it (a rewrite suggestion)."""
     generation = Generation.objects.create(
         article=article, workspace=article.workspace, variant=variant, kind=kind,
         model_name=model, model_version=model_version, template_version=template_version, style_version=style_version,
         variables=variables or {}, prompt=prompt, system_prompt=system_prompt, prefix=prefix, prefill=prefill,
+        passage=passage,
         params=params, seed=seed, created_by=user,
     )
     _enqueue(generation)
-    transaction.on_commit(lambda: publish_to_article(article.pk, {"type": "article.generation", "id": generation.pk}))
+    if announce:
+        transaction.on_commit(lambda: publish_to_article(article.pk, {"type": "article.generation", "id": generation.pk}))
     return generation
 
 

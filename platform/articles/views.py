@@ -10,9 +10,10 @@ from accounts.permissions import check, require
 from articles import services
 from articles.forms import DraftForm
 from articles.models import Article, Generation
-from articles.selectors import articles_for, render_markdown, variant_cards
+from articles.selectors import articles_for, variant_cards
 from core.fields import parse_id
 from core.health import workers_health
+from core.markdown import render_markdown
 from prompts.forms import ValuesForm
 from prompts.models import PromptTemplate
 

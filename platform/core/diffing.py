@@ -57,12 +57,21 @@ def word_diff(old: str, new: str) -> list[dict]:
             add("added", after)
             return
         budget[0] -= size
-        for op, i1, i2, j1, j2 in _opcodes(old_words, new_words):
-            if op == "equal":
-                add("same", "".join(old_words[i1:i2]))
-            else:
-                add("removed", "".join(old_words[i1:i2]))
-                add("added", "".join(new_words[j1:j2]))
+        opcodes = _opcodes(old_words, new_words)
+        removed, added = [], []
+        for n, (op, i1, i2, j1, j2) in enumerate(opcodes):
+            # A lone space between two changes joins them: "all day" → "from dawn to dusk" reads
+            # as one replacement, not as alternating crossed-out and inserted words.
+            if op != "equal" or (0 < n < len(opcodes) - 1 and not "".join(old_words[i1:i2]).strip(" \t")):
+                removed += old_words[i1:i2]
+                added += new_words[j1:j2]
+                continue
+            add("removed", "".join(removed))
+            add("added", "".join(added))
+            removed, added = [], []
+            add("same", "".join(old_words[i1:i2]))
+        add("removed", "".join(removed))
+        add("added", "".join(added))
 
     old_lines, new_lines = old.splitlines(keepends=True), new.splitlines(keepends=True)
     for op, i1, i2, j1, j2 in _opcodes(old_lines, new_lines):
@@ -91,3 +100,12 @@ def compare_versions(versions, query, text: Callable, diff: Callable[[str, str],
     old = get_object_or_404(versions, number=a)
     new = get_object_or_404(versions, number=b)
     return {"old": old, "new": new, "numbers": numbers, "diff": diff(text(old), text(new))}
+
+
+def diff_counts(runs: list[dict]) -> dict:
+    """Words added and removed in a word_diff (for a one-line summary)."""
+    counts = {"added": 0, "removed": 0}
+    for run in runs:
+        if run["kind"] in counts:
+            counts[run["kind"]] += len(run["text"].split())
+    return counts
