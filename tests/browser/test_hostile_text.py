@@ -7,6 +7,7 @@ On each page: no dialog opens, the only scripts are the site's own under /static
 has an on* attribute, no link goes to javascript:, and the hostile characters are still there
 as visible text (escaped, not dropped)."""
 
+import json
 import re
 import xml.etree.ElementTree as ET
 
@@ -15,7 +16,7 @@ from playwright.sync_api import expect
 
 from accounts.permissions import membership_for
 from articles import services
-from articles.models import Article, Generation
+from articles.models import Generation
 from articles.workflow import article_transition
 from tests.browser.test_content_security_policy import send_piece
 
@@ -38,7 +39,8 @@ FIND_HOLES = """(root) => {
                  n => (e.getAttribute(n) || '').replace(/\\s/g, '').toLowerCase().startsWith('javascript:')))
                  .map(e => e.outerHTML.slice(0, 120)),
     scripts: [...document.scripts].map(s => s.getAttribute('src') || 'inline: ' + s.textContent.slice(0, 80)),
-    mainScripts: [...root.querySelectorAll('script')].length,
+    mainScripts: [...root.querySelectorAll('script')].filter(s => !(s.getAttribute('src') || '').startsWith('/static/'))
+                 .map(s => s.outerHTML.slice(0, 120)),
   };
 }"""
 
@@ -52,7 +54,7 @@ def check_inert(page, dialogs, where, *visible):
     holes = main.evaluate(FIND_HOLES)
     assert holes["handlers"] == [], f"{where}: elements with on* attributes: {holes['handlers']}"
     assert holes["jsLinks"] == [], f"{where}: javascript: addresses: {holes['jsLinks']}"
-    assert holes["mainScripts"] == 0, f"{where}: script elements in the main content"
+    assert holes["mainScripts"] == [], f"{where}: script elements in the main content: {holes['mainScripts']}"
     assert all(src.startswith("/static/") for src in holes["scripts"]), f"{where}: foreign scripts {holes['scripts']}"
     assert dialogs == [], f"{where}: a dialog opened: {dialogs}"
 
@@ -95,10 +97,9 @@ def test_hostile_text_is_inert_wherever_it_shows(asgi_server, page, make_member,
                                            seed=3, created_by=editor, status="running", text="")
     # imported: a dataset whose records carry the hostile text
     dataset = dataset_create_from_upload(workspace=workspace, user=admin, name=f"Tricks {IMG}", files=[
-        SimpleUploadedFile("tricks.jsonl", (
-            '{"prompt": "Say <script>alert(1)</script>", "completion": "<img src=x onerror=alert(1)> '
-            '[click](javascript:alert(1))"}\n'
-            '{"prompt": "Plain question?", "completion": "A plain answer."}\n').encode())])
+        SimpleUploadedFile("tricks.jsonl", "".join(json.dumps(row) + "\n" for row in (
+            {"prompt": f"Say {SCRIPT}", "completion": f"{IMG} {LINK}"},
+            {"prompt": "Plain question?", "completion": "A plain answer."})).encode())])
 
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
@@ -210,4 +211,20 @@ def test_hostile_text_is_inert_wherever_it_shows(asgi_server, page, make_member,
     expect(page).to_have_url(re.compile(rf"/datasets/{dataset.pk}/v2/$"))
     expect(page.get_by_test_id("from-articles").get_by_role("link", name=TITLE)).to_be_visible()
     check_inert(page, dialogs, "dataset version from articles", TITLE, "Typed by hand.", SCRIPT, IMG)
+
+    # a CSV whose column names and cells are hostile: the column picker, then the new dataset
+    page.context.clear_cookies()
+    log_in(page, asgi_server, "ada")  # making datasets is an admin's
+    page.goto(f"{asgi_server}/datasets/new/")
+    page.locator("#id_name").fill("From a CSV")
+    page.locator("#id_files").set_input_files({"name": "tricks.csv", "mimeType": "text/csv", "buffer": (
+        f'prompt,"{IMG}"\n"Say {SCRIPT}","{IMG} {LINK}"\n').encode()})
+    columns = page.locator("#csv-columns")
+    expect(columns).to_contain_text(f"Header: prompt · {IMG}")
+    page.wait_for_timeout(200)  # htmx settles the swapped-in selects
+    columns.get_by_label("Completion column").select_option(IMG)
+    check_inert(page, dialogs, "CSV column picker", IMG)
+    page.get_by_role("button", name="Create dataset").click()
+    expect(page).to_have_url(re.compile(r"/datasets/\d+/v1/$"))
+    check_inert(page, dialogs, "dataset from a CSV", f"Say {SCRIPT}", IMG, LINK)
     assert dialogs == []
