@@ -17,6 +17,7 @@ from playwright.sync_api import expect
 from accounts.permissions import membership_for
 from articles import services
 from articles.models import Generation
+from articles.revisions import article_save
 from articles.workflow import article_transition
 from tests.browser.test_content_security_policy import send_piece
 
@@ -160,6 +161,23 @@ def test_hostile_text_is_inert_wherever_it_shows(asgi_server, page, make_member,
         page.goto(f"{asgi_server}/write/articles/{article.pk}/revisions/?a={a}&b={b}")
         expect(page.get_by_test_id("diff")).to_be_visible()
         check_inert(page, dialogs, f"revisions {a}→{b}", SCRIPT, IMG)
+
+    # --- an edit conflict: both texts and their diff come back from a refused autosave --------
+    theirs = TYPED + f"\n\nTheirs: {SCRIPT} {IMG}"
+    page.goto(f"{asgi_server}/write/articles/{article.pk}/edit/")
+    expect(page.get_by_test_id("save-status")).to_have_text("Saved r3")
+    article_save(article=article, membership=membership_for(admin, workspace.pk), title=TITLE, body=theirs,
+                 base_revision=3, note=f"Note {IMG}")  # someone else saves meanwhile
+    page.locator("#editor-body").press("Control+End")
+    page.locator("#editor-body").press_sequentially(f" Mine: {SCRIPT}")
+    expect(page.get_by_test_id("conflict")).to_be_visible()
+    expect(page.get_by_test_id("conflict-theirs")).to_contain_text(f"Theirs: {SCRIPT} {IMG}")
+    expect(page.get_by_test_id("conflict-yours")).to_contain_text(f"Mine: {SCRIPT}")
+    check_inert(page, dialogs, "edit conflict", f"Mine: {SCRIPT}")
+    page.get_by_role("button", name="Take theirs").click()
+    expect(page.locator("#editor-body")).to_have_value(theirs)
+    page.goto(f"{asgi_server}/write/articles/{article.pk}/revisions/?a=3&b=4")
+    check_inert(page, dialogs, "revisions 3→4 and the revision list", f"Theirs: {SCRIPT}", f"Note {IMG}")
 
     # --- titles everywhere titles show; the comment on the timeline ---------------------------
     article_transition(article=article, action="submit", membership=member, comment=COMMENT)
