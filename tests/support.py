@@ -153,3 +153,17 @@ class LiveClient:
 
     def log_in(self, username: str, password: str = "correct horse 42") -> int:
         return self.post("/accounts/login/", {"username": username, "password": password})[0]
+
+
+def migrate(targets=None):
+    """Migrate the test database to `targets` (default: every app's latest migration) and return
+    the apps of that state. A migration test must end with migrate(): the tests after it need the
+    whole schema, including migrations added later than the one it tests."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    targets = targets or executor.loader.graph.leaf_nodes()
+    executor.migrate(targets)
+    return executor.loader.project_state(targets).apps

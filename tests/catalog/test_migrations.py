@@ -2,18 +2,11 @@
 style's model name becomes a reference to that model of its workspace."""
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+
+from tests.support import migrate
 
 BEFORE = [("catalog", "0002_bound_source_and_description_lengths"), ("styles", "0001_initial")]
 
-
-def migrate(targets=None):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    targets = targets or executor.loader.graph.leaf_nodes()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
 
 
 @pytest.mark.django_db(transaction=True)

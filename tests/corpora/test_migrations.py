@@ -1,18 +1,11 @@
 """Migration 0002 keeps uploads that a worker has not read yet: their files move onto an Upload."""
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+
+from tests.support import migrate
 
 BEFORE = [("corpora", "0001_initial")]
-AFTER = [("corpora", "0002_upload_tracks_background_parsing")]
 
-
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
 
 
 @pytest.mark.django_db(transaction=True)
@@ -30,7 +23,7 @@ def test_a_version_still_processing_gets_the_upload_that_holds_its_files(workspa
             progress_total=9000,
         )
     finally:
-        apps = migrate(AFTER)
+        apps = migrate()
     upload = apps.get_model("corpora", "Upload").objects.get()
     assert (upload.version_id, upload.dataset_id, upload.workspace_id, upload.created_by_id) == (
         waiting.pk, dataset.pk, workspace.pk, admin.pk)
