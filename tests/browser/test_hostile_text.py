@@ -101,6 +101,7 @@ def test_hostile_text_is_inert_wherever_it_shows(asgi_server, page, make_member,
         SimpleUploadedFile("tricks.jsonl", "".join(json.dumps(row) + "\n" for row in (
             {"prompt": f"Say {SCRIPT}", "completion": f"{IMG} {LINK}"},
             {"prompt": "Plain question?", "completion": "A plain answer."})).encode())])
+    dataset = dataset.dataset  # the upload gives its first version
 
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
