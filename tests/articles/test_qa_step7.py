@@ -1,0 +1,31 @@
+"""Defects found trying Step 7 as a new user and as an attacker would (issue 10, QA pass)."""
+
+from django.test import Client
+
+from articles.models import SUGGESTION, Comment, Generation
+from tests.articles.test_editing import GENERATED, article, editor  # noqa: F401
+
+
+def client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def suggestion_of(article, text="A rewritten passage.") -> Generation:  # noqa: F811
+    """A finished "rewrite this paragraph" run on the article (as editing.suggestion_create leaves it)."""
+    draft = article.generations.get(kind="draft")
+    return Generation.objects.create(
+        article=article, workspace_id=article.workspace_id, variant=0, kind=SUGGESTION, prompt="Rewrite: The Sun Lantern", model_name=draft.model_name,
+        params={}, seed=1, status="completed", text=text, passage="The Sun Lantern charges all day.",
+        created_by=draft.created_by)
+
+
+def test_use_this_one_refuses_a_suggestion_and_keeps_the_text(article, editor):  # noqa: F811
+    """A suggestion rewrites one passage: posting its id to "Use this one" must not replace the
+    whole article (a published one's public text included) with it."""
+    suggestion = suggestion_of(article)
+    response = client_for(editor).post(f"/write/articles/{article.pk}/use/{suggestion.pk}/")
+    assert response.status_code == 404
+    article.refresh_from_db()
+    assert article.body == GENERATED and article.revision == 1
