@@ -2,6 +2,8 @@
 
 from django.test import Client
 
+from accounts.permissions import membership_for
+from articles import editing
 from articles.models import SUGGESTION, Comment, Generation
 from tests.articles.test_editing import GENERATED, article, editor  # noqa: F401
 
@@ -29,3 +31,15 @@ def test_use_this_one_refuses_a_suggestion_and_keeps_the_text(article, editor): 
     assert response.status_code == 404
     article.refresh_from_db()
     assert article.body == GENERATED and article.revision == 1
+
+
+def test_provenance_names_an_accepted_suggestion_as_such(article, editor):  # noqa: F811
+    """An accepted rewrite showed as "Variant 0 · suggestion · free prompt" in the provenance table."""
+    suggestion = suggestion_of(article)
+    editing.suggestion_accept(suggestion=suggestion, membership=membership_for(editor, article.workspace_id),
+                              base_revision=article.revision)
+    html = client_for(editor).get(f"/write/articles/{article.pk}/").content.decode()
+    row = html[html.index(f'data-testid="provenance-{suggestion.pk}"'):]
+    row = row[:row.index("</tr>")]
+    assert "Variant 0" not in row and "free prompt" not in row
+    assert "Suggestion" in row and "rewrote a passage" in row
