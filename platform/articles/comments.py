@@ -6,6 +6,14 @@ from core.errors import FieldErrors
 from core.text import unstorable_reason
 
 MAX_COMMENT_CHARS = 5_000
+SHOWN_COMMENTS = 100  # pages show the newest ones (the API pages through all)
+
+
+def latest_comments(article: Article, limit: int = SHOWN_COMMENTS) -> tuple[list[Comment], int]:
+    """The article's newest `limit` comments, oldest first, and how many it has in all."""
+    total = article.comments.count()
+    newest = article.comments.select_related("author").order_by("-created_at", "-pk")[:limit]
+    return list(reversed(newest)), total
 
 
 def comment_add(*, article: Article, membership, body: str, quote: str = "") -> Comment:

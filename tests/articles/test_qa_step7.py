@@ -43,3 +43,20 @@ def test_provenance_names_an_accepted_suggestion_as_such(article, editor):  # no
     row = row[:row.index("</tr>")]
     assert "Variant 0" not in row and "free prompt" not in row
     assert "Suggestion" in row and "rewrote a passage" in row
+
+
+def test_pages_show_the_latest_comments_not_ten_thousand(article, editor):  # noqa: F811
+    """Any member may post comments; with 10,000 of them the article page was 6 MB and took
+    seconds. Pages show the newest ones and say how many are left out; the count stays right."""
+    Comment.objects.bulk_create([Comment(article=article, author=editor, body=f"Note number {i}.", revision=1)
+                                 for i in range(1_000)])
+    client = client_for(editor)
+    for url in (f"/write/articles/{article.pk}/", f"/write/articles/{article.pk}/edit/",
+                f"/write/articles/{article.pk}/comments/"):
+        html = client.get(url).content.decode()
+        assert "Note number 999." in html, url  # the newest is shown
+        assert "Note number 0." not in html, url  # the oldest are left out ...
+        assert html.count("Note number ") <= 2 * 100, url
+        assert "older comments not shown" in html, url  # ... and the page says so
+    edit = client.get(f"/write/articles/{article.pk}/edit/").content.decode()
+    assert "Comments <small class=\"muted\">(1,000)</small>" in edit
