@@ -55,9 +55,11 @@ class TransitionNotAllowed(Exception):
 
 
 def allowed_moves(membership, article: Article) -> list[str]:
-    """The moves this member may make on the article now, in MOVES order (for buttons)."""
+    """The moves this member may make on the article now, in MOVES order (for buttons); a move
+    that needs text is not offered while the article has none."""
     return [name for name, move in MOVES.items()
-            if article.status in move.sources and decide(membership, move.permission, article)]
+            if article.status in move.sources and (not move.needs_text or article.body.strip())
+            and decide(membership, move.permission, article)]
 
 
 # Addresses the public pages use beside articles' slugs (publishing/urls.py): /p/<workspace>/feed/ ...

@@ -60,3 +60,21 @@ def test_pages_show_the_latest_comments_not_ten_thousand(article, editor):  # no
         assert "older comments not shown" in html, url  # ... and the page says so
     edit = client.get(f"/write/articles/{article.pk}/edit/").content.decode()
     assert "Comments <small class=\"muted\">(1,000)</small>" in edit
+
+
+def test_a_draft_without_text_offers_no_submit_button(workspace, writer):
+    """Right after "Write it" (no variant used yet) the page offered "Submit for review", which
+    only answered an error page; the API listed "submit" in allowed_actions likewise."""
+    from articles import services
+    from articles.workflow import allowed_moves
+
+    draft = services.draft_create(workspace=workspace, user=writer, request=services.DraftRequest(prompt="Lantern"))
+    html = client_for(writer).get(f"/write/articles/{draft.pk}/").content.decode()
+    assert 'data-testid="move-submit"' not in html
+    assert "submit" not in allowed_moves(membership_for(writer, workspace.pk), draft)
+    generation = draft.generations.get()
+    Generation.objects.filter(pk=generation.pk).update(status="completed", text=GENERATED)
+    generation.refresh_from_db()
+    services.article_choose(article=draft, generation=generation, membership=membership_for(writer, workspace.pk))
+    html = client_for(writer).get(f"/write/articles/{draft.pk}/").content.decode()
+    assert 'data-testid="move-submit"' in html
