@@ -134,6 +134,10 @@ def article_transition(*, article: Article, action: str, membership=None, commen
     if action == "unpublish":
         article.unpublish_at = None
         fields.append("unpublish_at")
+    if move.target not in (S.APPROVED, S.UNPUBLISHED, S.PUBLISHED) and (article.publish_at or article.unpublish_at):
+        # archived (or back in the workflow): a publishing time set before no longer applies
+        article.publish_at = article.unpublish_at = None
+        fields += ["publish_at", "unpublish_at"]
     transition = Transition.objects.create(
         article=article, action=action, from_status=article.status, to_status=move.target,
         actor=actor, comment=comment, revision=article.revision,
