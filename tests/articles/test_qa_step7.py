@@ -78,3 +78,30 @@ def test_a_draft_without_text_offers_no_submit_button(workspace, writer):
     services.article_choose(article=draft, generation=generation, membership=membership_for(writer, workspace.pk))
     html = client_for(writer).get(f"/write/articles/{draft.pk}/").content.decode()
     assert 'data-testid="move-submit"' in html
+
+
+def test_a_passage_that_appears_twice_is_refused_not_rewritten_in_the_wrong_place(article, editor):  # noqa: F811
+    """Accepting replaced the first occurrence of the passage, whichever one was selected: with a
+    sentence that appears twice, the wrong one was rewritten."""
+    import pytest
+
+    from articles.revisions import article_save
+
+    membership = membership_for(editor, article.workspace_id)
+    body = "Close the tap.\n\nCheck the pipes, then close the tap."
+    article_save(article=article, membership=membership, title=article.title, body=body, base_revision=1)
+    with pytest.raises(editing.SuggestionError) as refused:
+        editing.suggestion_create(article=article, membership=membership, passage="the tap.", instruction="Shorter.")
+    assert "2 times" in refused.value.errors["passage"]
+    # unique when asked, repeated by the time it is accepted: refused as well, the text kept
+    suggestion = editing.suggestion_create(article=article, membership=membership, passage="Check the pipes",
+                                           instruction="Shorter.")
+    Generation.objects.filter(pk=suggestion.pk).update(status="completed", text="Inspect pipes")
+    suggestion.refresh_from_db()
+    article_save(article=article, membership=membership, title=article.title,
+                 body=body + "\n\nCheck the pipes every year.", base_revision=2)
+    with pytest.raises(editing.SuggestionError) as refused:
+        editing.suggestion_accept(suggestion=suggestion, membership=membership, base_revision=3)
+    assert "2 times" in refused.value.errors["passage"]
+    article.refresh_from_db()
+    assert article.revision == 3 and "Inspect pipes" not in article.body
