@@ -33,3 +33,14 @@ def test_a_long_unbroken_title_does_not_widen_the_article_page(asgi_server, page
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"{asgi_server}/write/articles/{article.pk}/")
     assert page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") <= 0
+
+
+def test_public_pages_wrap_a_long_unbroken_title_on_a_phone(asgi_server, page, make_member, workspace):
+    writer = make_member("writer", workspace, username="wendy")
+    Article.objects.create(workspace=workspace, title=LONG, body="Text.", revision=1, status="published",
+                           slug="long", published_at="2026-01-01T00:00Z", created_by=writer)
+    page.set_viewport_size({"width": 390, "height": 844})
+    for path in (f"/p/{workspace.slug}/", f"/p/{workspace.slug}/long/"):
+        page.goto(asgi_server + path)
+        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, f"{path} scrolls sideways by {overflow}px"
