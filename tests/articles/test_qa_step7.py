@@ -105,3 +105,23 @@ def test_a_passage_that_appears_twice_is_refused_not_rewritten_in_the_wrong_plac
     assert "2 times" in refused.value.errors["passage"]
     article.refresh_from_db()
     assert article.revision == 3 and "Inspect pipes" not in article.body
+
+
+def test_a_quote_selected_in_the_preview_is_accepted(article, editor):  # noqa: F811
+    """The form says "select text in the editor or the preview", but text selected in the preview
+    (bold words, a list) is not the Markdown source, and was refused as "not in the text"."""
+    from articles.comments import comment_add
+    from articles.revisions import article_save
+    from core.errors import FieldErrors
+
+    membership = membership_for(editor, article.workspace_id)
+    article_save(article=article, membership=membership, title=article.title,
+                 body="Some **bold** words & more.\n\n- one\n- two", base_revision=1)
+    article.refresh_from_db()
+    for quote in ("Some bold words & more.", "one\ntwo"):  # as the browser's selection gives them
+        assert comment_add(article=article, membership=membership, body="Why?", quote=quote).quote == quote
+    import pytest
+
+    with pytest.raises(FieldErrors) as refused:
+        comment_add(article=article, membership=membership, body="Why?", quote="Not in the text")
+    assert "quote" in refused.value.errors
