@@ -63,6 +63,8 @@ def suggestion_create(*, article: Article, membership, passage: str, instruction
         errors["passage"] = f"The passage is {len(passage):,} characters; select at most {MAX_PASSAGE_CHARS:,}."
     elif reason := unstorable_reason(passage):
         errors["passage"] = f"The passage {reason}."
+    elif repeated := _repeated(passage, article.body):
+        errors["passage"] = repeated
     if len(instruction) > MAX_INSTRUCTION_CHARS:
         errors["instruction"] = f"The instruction is {len(instruction):,} characters; keep it under {MAX_INSTRUCTION_CHARS:,}."
     elif reason := unstorable_reason(instruction):
@@ -94,6 +96,16 @@ def suggestion_text(suggestion: Generation) -> str:
     return (suggestion.prefix + suggestion.text).strip()
 
 
+def _repeated(passage: str, body: str) -> str | None:
+    """Why a passage that occurs more than once cannot be rewritten (only its text is kept, so
+    which occurrence was selected is unknown); None when it occurs at most once."""
+    count = body.count(passage)
+    if count > 1:
+        return (f"The passage appears {count} times in the text; select a longer one so that it is clear "
+                "which to rewrite.")
+    return None
+
+
 def _open_suggestion(suggestion: Generation, membership) -> Generation:
     if suggestion.kind != SUGGESTION:
         raise SuggestionError({"suggestion": "That generation is not a rewrite suggestion."})
@@ -119,6 +131,8 @@ def suggestion_accept(*, suggestion: Generation, membership, base_revision: int)
     if suggestion.passage not in article.body:
         raise SuggestionError({"passage": "The passage is no longer in the saved text (it was edited meanwhile); "
                                           "select it again and ask for a new suggestion."})
+    if repeated := _repeated(suggestion.passage, article.body):
+        raise SuggestionError({"passage": repeated})
     body = article.body.replace(suggestion.passage, text, 1)
     revision = article_save(article=article, membership=membership, title=article.title, body=body,
                             base_revision=base_revision, note="Accepted a rewrite suggestion", generation=suggestion)

@@ -19,7 +19,7 @@ from django_htmx.http import trigger_client_event
 
 from accounts.permissions import WorkspacePermissionDenied, can, check
 from articles import editing
-from articles.comments import comment_add
+from articles.comments import comment_add, latest_comments
 from articles.models import SUGGESTION, Article, ArticleRevision, Generation
 from articles.revisions import EditConflict, article_save
 from articles.services import RateLimited
@@ -60,8 +60,9 @@ def revisions_of(article: Article):
 
 
 def _comments_context(request, article: Article, errors=None, posted=None) -> dict:
+    shown, total = latest_comments(article)
     return {
-        "article": article, "comments": article.comments.select_related("author"),
+        "article": article, "comments": shown, "comments_total": total, "comments_hidden": total - len(shown),
         "may_comment": can(request.membership, "articles.comment", article),
         "comment_errors": errors or {}, "posted": posted or {},
     }

@@ -10,6 +10,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import Membership
+from articles.comments import latest_comments
 from articles.models import Article, ArticleRevision, Generation, Review, Transition
 from articles.workflow import MOVES, allowed_moves
 from core.errors import FieldErrors
@@ -144,8 +145,13 @@ def timeline(article: Article) -> list[TimelineEntry]:
     """The article's transitions and comments, oldest first."""
     entries = [TimelineEntry("transition", t.created_at, t.actor, t)
                for t in article.transitions.select_related("actor")]
-    entries += [TimelineEntry("comment", c.created_at, c.author, c) for c in article.comments.select_related("author")]
-    return sorted(entries, key=lambda e: e.at)
+    shown, total = latest_comments(article)
+    entries += [TimelineEntry("comment", c.created_at, c.author, c) for c in shown]
+    entries = sorted(entries, key=lambda e: e.at)
+    if total > len(shown):  # a note where the left-out (older) comments would be
+        first = next(i for i, e in enumerate(entries) if e.kind == "comment")
+        entries.insert(first, TimelineEntry("hidden", shown[0].created_at, None, total - len(shown)))
+    return entries
 
 
 FORWARD = {"submit", "approve", "publish", "reopen"}  # the main button; the others are quieter

@@ -12,7 +12,7 @@ from django.utils.text import Truncator
 
 from accounts.permissions import WorkspacePermissionDenied
 from articles.events import publish, publish_to_article, state_event
-from articles.models import Article, Generation
+from articles.models import SUGGESTION, Article, Generation
 from catalog.services import UnknownModel, default_choice, model_resolve
 from core.errors import FieldErrors
 from prompts.rendering import fill_values, render
@@ -313,6 +313,8 @@ def article_choose(*, article: Article, generation: Generation, membership) -> A
 
     if generation.article_id != article.pk:
         raise DraftError({"generation": "That generation belongs to another article."})
+    if generation.kind == SUGGESTION:
+        raise DraftError({"generation": "That is a suggestion for one passage: accept it in the editor."})
     article_save(article=article, membership=membership, title=article.title, body=generation.prefix + generation.text,
                  base_revision=article.revision, note=f"Used variant {generation.variant}", generation=generation)
     article.chosen = generation

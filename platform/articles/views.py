@@ -9,7 +9,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from accounts.permissions import check, require
 from articles import services
 from articles.forms import DraftForm
-from articles.models import Article, Generation
+from articles.models import SUGGESTION, Article, Generation
 from articles.selectors import articles_for, variant_cards
 from core.fields import parse_id
 from core.health import workers_health
@@ -147,7 +147,8 @@ def generation_again(request, pk, kind):
 @require_POST
 def article_choose(request, pk, generation_pk):
     article = _article_for(request, pk, "drafts.choose")
-    generation = get_object_or_404(article.generations, pk=generation_pk)
+    # a variant; a suggestion (one passage rewritten) is accepted in the editor, never used whole
+    generation = get_object_or_404(article.generations.exclude(kind=SUGGESTION), pk=generation_pk)
     services.article_choose(article=article, generation=generation, membership=request.membership)
     messages.success(request, f"Variant {generation.variant} is now the article text.")
     if request.htmx:  # cards streamed over the socket carry no CSRF field: htmx sends the header

@@ -55,9 +55,11 @@ class TransitionNotAllowed(Exception):
 
 
 def allowed_moves(membership, article: Article) -> list[str]:
-    """The moves this member may make on the article now, in MOVES order (for buttons)."""
+    """The moves this member may make on the article now, in MOVES order (for buttons); a move
+    that needs text is not offered while the article has none."""
     return [name for name, move in MOVES.items()
-            if article.status in move.sources and decide(membership, move.permission, article)]
+            if article.status in move.sources and (not move.needs_text or article.body.strip())
+            and decide(membership, move.permission, article)]
 
 
 # Addresses the public pages use beside articles' slugs (publishing/urls.py): /p/<workspace>/feed/ ...
@@ -132,6 +134,10 @@ def article_transition(*, article: Article, action: str, membership=None, commen
     if action == "unpublish":
         article.unpublish_at = None
         fields.append("unpublish_at")
+    if move.target not in (S.APPROVED, S.UNPUBLISHED, S.PUBLISHED) and (article.publish_at or article.unpublish_at):
+        # archived (or back in the workflow): a publishing time set before no longer applies
+        article.publish_at = article.unpublish_at = None
+        fields += ["publish_at", "unpublish_at"]
     transition = Transition.objects.create(
         article=article, action=action, from_status=article.status, to_status=move.target,
         actor=actor, comment=comment, revision=article.revision,
