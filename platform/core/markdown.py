@@ -42,7 +42,8 @@ def render_markdown(text: str) -> str:
     """Markdown to sanitised HTML, keeping every character of text that is not Markdown."""
     if not text:
         return ""
-    html = md.markdown(text, extensions=["extra", "sane_lists", _EscapeRawHtml()])
+    # nl2br: a line break the writer (or the model) made stays one ("Question:\nA) …\nB) …" in a quiz)
+    html = md.markdown(text, extensions=["extra", "sane_lists", "nl2br", _EscapeRawHtml()])
     return sanitize_html(html)
 
 

@@ -8,7 +8,9 @@ from articles.models import Article
 
 
 def public_workspace(slug: str) -> Workspace:
-    return get_object_or_404(Workspace, slug=slug)
+    """A workspace with something published: one that has published nothing has no public pages,
+    so its name (and its existence) stays private."""
+    return get_object_or_404(Workspace.objects.filter(articles__status=Article.Status.PUBLISHED).distinct(), slug=slug)
 
 
 def published_articles(workspace: Workspace) -> QuerySet[Article]:

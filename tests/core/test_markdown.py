@@ -49,3 +49,11 @@ def test_the_articles_import_is_the_same_renderer():
     from articles.selectors import render_markdown as from_articles
 
     assert from_articles is render_markdown
+
+
+def test_a_line_break_inside_a_paragraph_stays_a_line_break():
+    from core.markdown import render_markdown
+
+    html = render_markdown("Question 1: What falls as rain?\nA) Water\nB) Sand\n\nAnswer key")
+    assert html.startswith("<p>Question 1: What falls as rain?<br")
+    assert html.count("<br") == 2 and "<p>Answer key</p>" in html

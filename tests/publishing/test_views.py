@@ -182,3 +182,10 @@ def test_the_published_page_lists_public_and_scheduled_articles_for_members(clie
     assert "Just a draft" not in html
     assert f"http://testserver/p/{workspace.slug}/" in html
     assert 'href="/write/published/"' in html  # the navigation's Published link
+
+
+def test_a_workspace_that_published_nothing_has_no_public_pages(client, workspace, other_workspace):
+    for path in (f"/p/{other_workspace.slug}/", f"/p/{other_workspace.slug}/feed/", f"/p/{other_workspace.slug}/rss/"):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert other_workspace.name not in response.content.decode()
