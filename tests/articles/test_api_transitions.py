@@ -10,20 +10,9 @@ import pytest
 from rest_framework.test import APIClient
 
 from articles.models import Article, Review, Transition
+from tests.articles.workflow_table import STATES, WORKFLOW
 
 ROLES = ["writer-owner", "writer-other", "editor", "admin"]
-STATES = ["draft", "in_review", "changes_requested", "approved", "published", "rejected", "archived", "unpublished"]
-# action: (the states it leaves from, the state it leads to)
-WORKFLOW = {
-    "submit": ({"draft", "changes_requested"}, "in_review"),
-    "request_changes": ({"in_review"}, "changes_requested"),
-    "reject": ({"in_review"}, "rejected"),
-    "approve": ({"in_review"}, "approved"),
-    "publish": ({"approved", "unpublished"}, "published"),
-    "unpublish": ({"published"}, "unpublished"),
-    "archive": ({"draft", "changes_requested", "rejected", "approved", "unpublished"}, "archived"),
-    "reopen": ({"archived", "rejected"}, "draft"),
-}
 WHO = {action: {"editor", "admin"} for action in WORKFLOW} | {"submit": {"writer-owner", "editor", "admin"}}
 
 

@@ -12,19 +12,9 @@ from accounts.permissions import WorkspacePermissionDenied
 from articles.models import Article, Review, Transition
 from articles.workflow import MOVES, TransitionNotAllowed, allowed_moves, article_transition
 from core.errors import FieldErrors
+from tests.articles.workflow_table import STATES, WORKFLOW
 
-STATES = ["draft", "in_review", "changes_requested", "approved", "published", "rejected", "archived", "unpublished"]
-# action: (from these states, to this state)
-TABLE = {
-    "submit": ({"draft", "changes_requested"}, "in_review"),
-    "request_changes": ({"in_review"}, "changes_requested"),
-    "reject": ({"in_review"}, "rejected"),
-    "approve": ({"in_review"}, "approved"),
-    "publish": ({"approved", "unpublished"}, "published"),
-    "unpublish": ({"published"}, "unpublished"),
-    "archive": ({"draft", "changes_requested", "rejected", "approved", "unpublished"}, "archived"),
-    "reopen": ({"archived", "rejected"}, "draft"),
-}
+TABLE = WORKFLOW
 EVERYTHING = set(TABLE)
 # who may make which move (on an article of any state)
 MAY = {
