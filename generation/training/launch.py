@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -95,6 +96,16 @@ def _error_from(event: dict[str, Any]) -> GenerationError:
     if "out of memory" in message.lower():
         return GenerationError(f"out of memory: {message}")
     return GenerationError(f"{event.get('type')}: {message}")
+
+
+def _failure_summary(tail) -> str:
+    """The lines of a failed launch's output that say why: torchrun ends with a banner of ===
+    lines and a ChildFailedError table, so the last line alone says nothing. The exception
+    lines (`SomeError: ...`) when there are any, else the last lines with words in them."""
+    lines = [t.strip() for t in tail if t.strip(" =-\t")]
+    errors_seen = [t for t in lines if re.match(r"^[\w.]*(Error|Exception)\b.*:", t) or t.startswith("error:")]
+    picked = list(dict.fromkeys(errors_seen))[-3:] or lines[-3:]
+    return " | ".join(picked) or "no output"
 
 
 def _kill_group(proc: subprocess.Popen, grace_s: float = 5.0) -> None:
@@ -189,51 +200,73 @@ def train(
     env.setdefault("PYTHONUNBUFFERED", "1")
     env[DIE_WITH_PARENT_ENV] = "1"
 
-    proc = subprocess.Popen(
-        cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
-        text=True, bufsize=1, start_new_session=True, preexec_fn=die_with_parent,
-    )
-    done = threading.Event()
-    stopping: dict[str, float] = {}
+    def launch() -> tuple[int, GenerationError | None, bool, deque[str], bool]:
+        """One run of the launcher: (exit status, error a rank reported, stopped by force, the
+        last lines of output, whether any step was reported)."""
+        progressed = False
 
-    def watch_stop() -> None:
-        while not done.wait(0.2):
-            if "since" not in stopping and should_stop is not None and should_stop():
-                stopping["since"] = time.monotonic()
-                stop_file.touch()
-            if "since" in stopping and time.monotonic() - stopping["since"] > stop_grace_s:
-                _kill_group(proc)
-                return
+        def progress(event) -> None:
+            nonlocal progressed
+            progressed = True
+            if on_progress is not None:
+                on_progress(event)
 
-    watcher = threading.Thread(target=watch_stop, daemon=True, name="train-stop")
-    watcher.start()
-    tail: deque[str] = deque(maxlen=20)
-    error: GenerationError | None = None
+        proc = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+            text=True, bufsize=1, start_new_session=True, preexec_fn=die_with_parent,
+        )
+        done = threading.Event()
+        stopping: dict[str, float] = {}
+
+        def watch_stop() -> None:
+            while not done.wait(0.2):
+                if "since" not in stopping and should_stop is not None and should_stop():
+                    stopping["since"] = time.monotonic()
+                    stop_file.touch()
+                if "since" in stopping and time.monotonic() - stopping["since"] > stop_grace_s:
+                    _kill_group(proc)
+                    return
+
+        watcher = threading.Thread(target=watch_stop, daemon=True, name="train-stop")
+        watcher.start()
+        tail: deque[str] = deque(maxlen=80)  # enough to reach a rank's traceback above torchrun's summary
+        error: GenerationError | None = None
+        try:
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                line = line.rstrip("\n")
+                event = None
+                if line.startswith('{"event": '):
+                    try:
+                        event = json.loads(line)
+                    except json.JSONDecodeError:
+                        event = None
+                if event is None:
+                    tail.append(line)
+                    if on_log is not None:
+                        on_log(line)
+                elif event["event"] == "progress":
+                    progress(_progress_from(event))
+                elif event["event"] == "error":
+                    error = _error_from(event)
+            rc = proc.wait()
+        except BaseException:
+            _kill_group(proc)
+            raise
+        finally:
+            done.set()
+            watcher.join(timeout=1)
+        return rc, error, "since" in stopping, tail, progressed
+
     try:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            line = line.rstrip("\n")
-            event = None
-            if line.startswith('{"event": '):
-                try:
-                    event = json.loads(line)
-                except json.JSONDecodeError:
-                    event = None
-            if event is None:
-                tail.append(line)
-                if on_log is not None:
-                    on_log(line)
-            elif event["event"] == "progress" and on_progress is not None:
-                on_progress(_progress_from(event))
-            elif event["event"] == "error":
-                error = _error_from(event)
-        rc = proc.wait()
-    except BaseException:
-        _kill_group(proc)
-        raise
+        rc, error, forced, tail, progressed = launch()
+        if rc not in (0, 130) and error is None and not forced and not progressed:
+            # Failed before its first step without a reason from a rank: the launcher's rendezvous
+            # or the ranks' connection to each other (a port taken in between on a busy host).
+            if on_log is not None:
+                on_log(f"training processes failed to start ({_failure_summary(tail)}); starting them once more")
+            rc, error, forced, tail, progressed = launch()
     finally:
-        done.set()
-        watcher.join(timeout=1)
         for name in (STOP_FILE, TRAIN_FILE, VALIDATION_FILE):  # not part of the model directory
             (out / name).unlink(missing_ok=True)
 
@@ -242,11 +275,10 @@ def train(
         return _result_from_metadata(out, meta)
     if error is not None:
         raise error
-    if "since" in stopping:
+    if forced:
         raise errors.CancelledError(f"training was stopped by force after {stop_grace_s:.0f} s; "
                                     "resume continues from the last checkpoint")
-    last = next((t for t in reversed(tail) if t.strip()), "")
-    raise GenerationError(f"training processes failed (exit status {rc}): {last}")
+    raise GenerationError(f"training processes failed (exit status {rc}): {_failure_summary(tail)}")
 
 
 __all__ = ["agreed_stop", "train", "training_processes"]

@@ -7,6 +7,7 @@ import math
 
 import pytest
 
+from generation.errors import GenerationError
 from generation.finetune import FinetuneParams, read_metadata
 from generation.training.launch import train, training_processes
 
@@ -38,8 +39,11 @@ def test_two_processes_match_one_with_the_same_global_batch(tiny_model_dir, tmp_
     same = dict(method="full", learning_rate=1e-2, eval_before=True)
     one = train(tiny_model_dir, records(), params(tmp_path / "one", batch_size=8, **same), processes=1)
     events, logs = [], []
-    two = train(tiny_model_dir, records(), params(tmp_path / "two", batch_size=4, **same), processes=2,
-                on_progress=events.append, on_log=logs.append)
+    try:
+        two = train(tiny_model_dir, records(), params(tmp_path / "two", batch_size=4, **same), processes=2,
+                    on_progress=events.append, on_log=logs.append)
+    except GenerationError as exc:  # say what the ranks printed, not only the launcher's last words
+        pytest.fail(f"{exc}\n--- launcher output ---\n" + "\n".join(logs[-80:]))
     assert not two.cancelled and two.global_step == one.global_step == 8  # 32 records / global batch 8 x 2 epochs
     assert [e.step for e in events if e.train_loss is not None][:3] == [1, 2, 3]  # rank 0 only, once each
     assert math.isclose(two.metrics["val_loss"], one.metrics["val_loss"], rel_tol=0.05), (two.metrics, one.metrics)
@@ -128,3 +132,23 @@ def test_cli_flags_rebuild_the_params(tmp_path):
     args = parser.parse_args(["finetune", "--data", "d", "--output", str(tmp_path), *params_to_args(p)])
     values = {k: getattr(args, k) for k in p.to_json() if k not in _SKIP}
     assert FinetuneParams(output_dir=str(tmp_path), **values) == p
+
+
+def test_a_failed_launch_says_why_not_just_the_last_banner_line():
+    from generation.training.launch import _failure_summary
+
+    tail = [
+        "Traceback (most recent call last):",
+        '  File "x.py", line 3, in <module>',
+        "RuntimeError: Gloo connectFullMesh failed with timeout",
+        "E1205 01:31:02 failed (exitcode: 1) local_rank: 0",
+        "torch.distributed.elastic.multiprocessing.errors.ChildFailedError: ",
+        "============================================================",
+        "generation FAILED",
+        "------------------------------------------------------------",
+        "============================================================",
+    ]
+    summary = _failure_summary(tail)
+    assert "RuntimeError: Gloo connectFullMesh failed with timeout" in summary
+    assert "=====" not in summary
+    assert _failure_summary(["", "====", "out of disk space", "===="]) == "out of disk space"
