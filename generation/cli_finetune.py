@@ -85,6 +85,18 @@ def params_to_args(params) -> list[str]:
     return out
 
 
+def _leave_process_group() -> None:
+    """A rank of a data-parallel run leaves its process group once training is done. Left to the
+    interpreter's exit, gloo's threads can still be running when the process ends, and the rank
+    dies with SIGABRT ("terminate called without an active exception") after a finished run, so
+    torchrun reports the run as failed."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
+
+
 def _emit(event: str, **fields) -> None:
     print(json.dumps({"event": event, **fields}, default=str), flush=True)
 
@@ -176,6 +188,7 @@ def _run(args) -> int:
         result = finetune(base, records, params, on_progress=on_progress, should_stop=should_stop, resume=args.resume)
     finally:
         signal.signal(signal.SIGINT, previous)
+    _leave_process_group()
     # Under --progress-json a stop is an outcome, not a failure (torch.distributed.run would
     # report a non-zero exit as a crashed rank); the result event says it was cancelled.
     code = 130 if result.cancelled and not args.progress_json else 0
