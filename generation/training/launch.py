@@ -200,17 +200,9 @@ def train(
     env.setdefault("PYTHONUNBUFFERED", "1")
     env[DIE_WITH_PARENT_ENV] = "1"
 
-    def launch() -> tuple[int, GenerationError | None, bool, deque[str], bool]:
-        """One run of the launcher: (exit status, error a rank reported, stopped by force, the
-        last lines of output, whether any step was reported)."""
-        progressed = False
-
-        def progress(event) -> None:
-            nonlocal progressed
-            progressed = True
-            if on_progress is not None:
-                on_progress(event)
-
+    def launch() -> tuple[int, GenerationError | None, bool, deque[str]]:
+        """Run the launcher: (exit status, error a rank reported, stopped by force, the last lines
+        of output)."""
         proc = subprocess.Popen(
             cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
             text=True, bufsize=1, start_new_session=True, preexec_fn=die_with_parent,
@@ -245,8 +237,8 @@ def train(
                     tail.append(line)
                     if on_log is not None:
                         on_log(line)
-                elif event["event"] == "progress":
-                    progress(_progress_from(event))
+                elif event["event"] == "progress" and on_progress is not None:
+                    on_progress(_progress_from(event))
                 elif event["event"] == "error":
                     error = _error_from(event)
             rc = proc.wait()
@@ -256,16 +248,10 @@ def train(
         finally:
             done.set()
             watcher.join(timeout=1)
-        return rc, error, "since" in stopping, tail, progressed
+        return rc, error, "since" in stopping, tail
 
     try:
-        rc, error, forced, tail, progressed = launch()
-        if rc not in (0, 130) and error is None and not forced and not progressed:
-            # Failed before its first step without a reason from a rank: the launcher's rendezvous
-            # or the ranks' connection to each other (a port taken in between on a busy host).
-            if on_log is not None:
-                on_log(f"training processes failed to start ({_failure_summary(tail)}); starting them once more")
-            rc, error, forced, tail, progressed = launch()
+        rc, error, forced, tail = launch()
     finally:
         for name in (STOP_FILE, TRAIN_FILE, VALIDATION_FILE):  # not part of the model directory
             (out / name).unlink(missing_ok=True)
