@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from accounts.permissions import WorkspacePermissionDenied, decide
+from accounts.permissions import check, decide
 from articles.models import Article, Review, Transition
 from core.errors import FieldErrors
 from core.text import unstorable_reason
@@ -90,13 +90,7 @@ def article_transition(*, article: Article, action: str, membership=None, commen
         raise TransitionNotAllowed(f"There is no action {action!r}; the actions are {', '.join(MOVES)}.")
     comment = (comment or "").strip()
     if not scheduled:
-        decision = decide(membership, move.permission, article)
-        if not decision:
-            if decision.status == 404:
-                from django.http import Http404
-
-                raise Http404(decision.reason)
-            raise WorkspacePermissionDenied(decision.reason)
+        check(membership, move.permission, article)
     # Read the state under a lock: two editors pressing Approve at once move it once.
     article = Article.objects.select_for_update().get(pk=article.pk)
     if article.status not in move.sources:
